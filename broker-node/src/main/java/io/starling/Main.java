@@ -1,2 +1,61 @@
 package io.starling;
-public final class Main { public static void main(String[] a) {} }
+
+import io.starling.config.BrokerConfig;
+import io.starling.config.ConfigException;
+import io.starling.config.ConfigLoader;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** {@code java -jar starling-broker.jar [--config FILE]}: starts one node. */
+public final class Main {
+    private Main() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        if (System.getProperty("java.util.logging.SimpleFormatter.format") == null) {
+            System.setProperty("java.util.logging.SimpleFormatter.format", "%1$tF %1$tT.%1$tL %4$-7s %3$s: %5$s%6$s%n");
+        }
+        Logger log = LoggerFactory.getLogger(Main.class);
+        Path configFile = null;
+        for (int i = 0; i < args.length; i++) {
+            if (args[i].equals("--config") && i + 1 < args.length) {
+                configFile = Path.of(args[++i]);
+            } else if (args[i].equals("--help") || args[i].equals("-h")) {
+                System.out.println("usage: java -jar starling-broker.jar [--config FILE]");
+                System.out.println("Every key can also be set as an environment variable:");
+                BrokerConfig.KEYS.values().forEach(k -> System.out.printf("  %-40s %-45s default %s%n",
+                        k.name(), k.envName(), k.defaultValue()));
+                return;
+            } else {
+                System.err.println("unknown argument '" + args[i] + "'; usage: java -jar starling-broker.jar [--config FILE]");
+                System.exit(2);
+            }
+        }
+        BrokerConfig config;
+        try {
+            config = ConfigLoader.load(configFile, System.getenv());
+        } catch (ConfigException e) {
+            System.err.println("starling: invalid configuration: " + e.getMessage());
+            System.exit(2);
+            return;
+        }
+        log.info("effective configuration: {}", config);
+        if (!config.listenerIsLoopback()) {
+            log.warn("listener {} is not loopback and accepts anonymous clients "
+                    + "(listener.allow-anonymous-non-loopback: true)", config.listenerHost());
+        }
+        Broker broker;
+        try {
+            broker = Broker.start(config).toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            log.error("starling failed to start: {}", e.getCause() != null ? e.getCause().toString() : e.toString());
+            System.exit(1);
+            return;
+        }
+        log.info("starling {} listening for MQTT on {}:{}", Broker.VERSION, config.listenerHost(), broker.port());
+        Runtime.getRuntime().addShutdownHook(new Thread(() ->
+                broker.close().toCompletionStage().toCompletableFuture().orTimeout(10, TimeUnit.SECONDS).join()));
+    }
+}

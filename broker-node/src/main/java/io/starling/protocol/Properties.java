@@ -1,7 +1,9 @@
 package io.starling.protocol;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Objects;
 
 /**
  * MQTT 5.0 properties of one packet (spec 2.2.2). A null field means "absent". The codec fills
@@ -61,5 +63,54 @@ public final class Properties {
 
     public List<UserProperty> userPropertiesOrEmpty() {
         return userProperties == null ? List.of() : userProperties;
+    }
+
+    /** The properties that are present, with a null list and an empty list reading the same. */
+    private Object[] present() {
+        return new Object[]{payloadFormatIndicator, messageExpiryInterval, contentType, responseTopic,
+                correlationData, emptyToNull(subscriptionIdentifiers), sessionExpiryInterval,
+                assignedClientIdentifier, serverKeepAlive, authenticationMethod, authenticationData,
+                requestProblemInformation, willDelayInterval, requestResponseInformation, responseInformation,
+                serverReference, reasonString, receiveMaximum, topicAliasMaximum, topicAlias, maximumQos,
+                retainAvailable, emptyToNull(userProperties), maximumPacketSize, wildcardSubscriptionAvailable,
+                subscriptionIdentifierAvailable, sharedSubscriptionAvailable};
+    }
+
+    private static List<?> emptyToNull(List<?> list) {
+        return list == null || list.isEmpty() ? null : list;
+    }
+
+    /** Structural equality; byte arrays compare by content, a null list equals an empty one. */
+    @Override
+    public boolean equals(Object o) {
+        return this == o || (o instanceof Properties other && Arrays.deepEquals(present(), other.present()));
+    }
+
+    @Override
+    public int hashCode() {
+        return Arrays.deepHashCode(present());
+    }
+
+    /** Lists the present properties, for logs and test failures. */
+    @Override
+    public String toString() {
+        String[] names = {"payloadFormatIndicator", "messageExpiryInterval", "contentType", "responseTopic",
+                "correlationData", "subscriptionIdentifiers", "sessionExpiryInterval", "assignedClientIdentifier",
+                "serverKeepAlive", "authenticationMethod", "authenticationData", "requestProblemInformation",
+                "willDelayInterval", "requestResponseInformation", "responseInformation", "serverReference",
+                "reasonString", "receiveMaximum", "topicAliasMaximum", "topicAlias", "maximumQos", "retainAvailable",
+                "userProperties", "maximumPacketSize", "wildcardSubscriptionAvailable",
+                "subscriptionIdentifierAvailable", "sharedSubscriptionAvailable"};
+        Object[] values = present();
+        StringBuilder sb = new StringBuilder("Properties{");
+        String sep = "";
+        for (int i = 0; i < values.length; i++) {
+            if (values[i] != null) {
+                Object v = values[i] instanceof byte[] b ? Arrays.toString(b) : values[i];
+                sb.append(sep).append(names[i]).append('=').append(Objects.toString(v));
+                sep = ", ";
+            }
+        }
+        return sb.append('}').toString();
     }
 }

@@ -1,0 +1,89 @@
+package io.starling;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.starling.config.BrokerConfig;
+import io.starling.metrics.BrokerMetrics;
+import io.starling.retain.LocalRetainedStore;
+import io.starling.routing.Router;
+import io.starling.session.Services;
+import io.starling.sys.SysPublisher;
+import io.starling.transport.MqttListener;
+import io.vertx.core.DeploymentOptions;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+
+/** One Starling node: wires the shared state, the router and the listeners, and starts them. */
+public final class Broker {
+    public static final String VERSION = "0.1.0";
+
+    private final Vertx vertx;
+    private final BrokerConfig config;
+    private final Services services;
+    private final SysPublisher sys;
+
+    private Broker(Vertx vertx, BrokerConfig config, MeterRegistry registry) {
+        this.vertx = vertx;
+        this.config = config;
+        BrokerMetrics metrics = new BrokerMetrics(registry);
+        Router router = new Router(new LocalRetainedStore());
+        this.services = new Services(vertx, config, router, metrics);
+        this.sys = new SysPublisher(router, services.registry(), metrics, VERSION);
+        metrics.gauge("starling_sessions", "sessions on this node, online and offline", () -> services.registry().size());
+        metrics.gauge("starling_subscriptions", "subscriptions on this node", router::subscriptionCount);
+        metrics.gauge("starling_retained_messages", "retained messages", () -> router.retained().size());
+    }
+
+    /** Starts a node; with listener.port 0 a free port is chosen first, then shared by every listener. */
+    public static Future<Broker> start(BrokerConfig config) {
+        BrokerConfig effective = config.listenerPort() == 0
+                ? config.withListenerPort(freePort(config.listenerHost())) : config;
+        Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(effective.eventLoops()));
+        Broker broker = new Broker(vertx, effective, new SimpleMeterRegistry());
+        return vertx.deployVerticle(() -> new MqttListener(broker.services),
+                        new DeploymentOptions().setInstances(effective.eventLoops()))
+                .map(id -> {
+                    if (effective.sysIntervalSeconds() > 0) {
+                        broker.sys.publish();
+                        vertx.setPeriodic(effective.sysIntervalSeconds() * 1000L, t -> broker.sys.publish());
+                    }
+                    return broker;
+                })
+                .recover(e -> vertx.close().transform(v -> Future.failedFuture(e)));
+    }
+
+    private static int freePort(String host) {
+        try (ServerSocket s = new ServerSocket()) {
+            s.bind(new InetSocketAddress(InetAddress.getByName(host), 0));
+            return s.getLocalPort();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    public int port() {
+        return config.listenerPort();
+    }
+
+    public BrokerConfig config() {
+        return config;
+    }
+
+    public Services services() {
+        return services;
+    }
+
+    public SysPublisher sys() {
+        return sys;
+    }
+
+    public Future<Void> close() {
+        return vertx.close();
+    }
+}

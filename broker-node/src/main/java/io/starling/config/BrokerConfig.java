@@ -1,0 +1,78 @@
+package io.starling.config;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * The node's typed configuration. Every key has a default, so a node starts with no file at all.
+ * {@link ConfigLoader} fills it from YAML and from {@code STARLING_*} environment variables;
+ * {@link #KEYS} is the single list of keys, their defaults and their valid ranges.
+ */
+public record BrokerConfig(
+        String listenerHost,
+        int listenerPort,
+        boolean allowAnonymousNonLoopback,
+        int eventLoops,
+        int maxPacketSize,
+        int maxKeepAliveSeconds,
+        int connectTimeoutSeconds,
+        int receiveMaximum,
+        int maxInflight,
+        int maxQueuedMessages,
+        long maxSessionExpirySeconds,
+        int topicAliasMaximum,
+        int sysIntervalSeconds) {
+
+    /** A key: its dotted name, default, and inclusive range for numbers. */
+    public record Key(String name, Object defaultValue, long min, long max, String help) {
+        public String envName() {
+            return "STARLING_" + name.toUpperCase().replace('.', '_').replace('-', '_');
+        }
+    }
+
+    public static final Map<String, Key> KEYS = new LinkedHashMap<>();
+
+    private static void key(String name, Object def, long min, long max, String help) {
+        KEYS.put(name, new Key(name, def, min, max, help));
+    }
+
+    static {
+        key("listener.host", "127.0.0.1", 0, 0, "address the MQTT listener binds");
+        key("listener.port", 1883, 0, 65535, "MQTT TCP port (0 picks a free port)");
+        key("listener.allow-anonymous-non-loopback", false, 0, 0,
+                "allow clients without authentication on a non-loopback address");
+        key("node.event-loops", Runtime.getRuntime().availableProcessors(), 1, 1024,
+                "listener instances (one per event loop)");
+        key("mqtt.max-packet-size", 1_048_576, 64, 268_435_455,
+                "largest packet accepted, in bytes (sent as Maximum Packet Size)");
+        key("mqtt.max-keep-alive", 300, 1, 65535,
+                "keep-alive cap in seconds (sent to 5.0 clients as Server Keep Alive)");
+        key("mqtt.connect-timeout", 10, 1, 3600,
+                "seconds a new connection may take to send CONNECT");
+        key("mqtt.receive-maximum", 100, 1, 65535,
+                "QoS 1/2 publishes a client may have unacknowledged towards the broker");
+        key("mqtt.max-inflight", 100, 1, 65535,
+                "QoS 1/2 messages the broker has unacknowledged towards one client");
+        key("mqtt.max-queued-messages", 1000, 0, 10_000_000,
+                "messages kept per session beyond the inflight window; overflow is dropped and counted");
+        key("mqtt.max-session-expiry", 4_294_967_295L, 0, 4_294_967_295L,
+                "cap on Session Expiry Interval, in seconds");
+        key("mqtt.topic-alias-maximum", 10, 0, 65535,
+                "topic aliases a 5.0 client may use towards the broker");
+        key("sys.interval", 10, 0, 86400, "seconds between $SYS updates (0 turns them off)");
+    }
+
+    public static BrokerConfig defaults() {
+        return ConfigLoader.fromMap(Map.of(), Map.of());
+    }
+
+    public boolean listenerIsLoopback() {
+        return ConfigLoader.isLoopback(listenerHost);
+    }
+
+    public BrokerConfig withListenerPort(int port) {
+        return new BrokerConfig(listenerHost, port, allowAnonymousNonLoopback, eventLoops, maxPacketSize,
+                maxKeepAliveSeconds, connectTimeoutSeconds, receiveMaximum, maxInflight, maxQueuedMessages,
+                maxSessionExpirySeconds, topicAliasMaximum, sysIntervalSeconds);
+    }
+}

@@ -1,0 +1,134 @@
+package io.starling.config;
+
+import java.io.IOException;
+import java.io.Reader;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.yaml.snakeyaml.Yaml;
+import org.yaml.snakeyaml.error.YAMLException;
+
+/**
+ * Reads {@link BrokerConfig} from an optional YAML file and the environment. Precedence: an
+ * environment variable ({@code STARLING_MQTT_MAX_PACKET_SIZE} for {@code mqtt.max-packet-size})
+ * over the file over the default. Unknown keys and out-of-range values stop start-up with a
+ * message that names the key.
+ */
+public final class ConfigLoader {
+    private ConfigLoader() {
+    }
+
+    public static BrokerConfig load(Path file, Map<String, String> env) {
+        Map<String, Object> flat = new LinkedHashMap<>();
+        if (file != null) {
+            try (Reader reader = Files.newBufferedReader(file)) {
+                Object root = new Yaml().load(reader);
+                if (root != null && !(root instanceof Map)) {
+                    throw new ConfigException(file + ": the top level must be a mapping of keys");
+                }
+                if (root != null) {
+                    flatten("", (Map<?, ?>) root, flat);
+                }
+            } catch (IOException e) {
+                throw new ConfigException("cannot read configuration file " + file + ": " + e.getMessage());
+            } catch (YAMLException e) {
+                throw new ConfigException("configuration file " + file + " is not valid YAML: " + e.getMessage());
+            }
+        }
+        return fromMap(flat, env);
+    }
+
+    private static void flatten(String prefix, Map<?, ?> map, Map<String, Object> out) {
+        for (Map.Entry<?, ?> e : map.entrySet()) {
+            String key = prefix + e.getKey();
+            if (e.getValue() instanceof Map<?, ?> nested) {
+                flatten(key + ".", nested, out);
+            } else {
+                out.put(key, e.getValue());
+            }
+        }
+    }
+
+    static BrokerConfig fromMap(Map<String, Object> fileValues, Map<String, String> env) {
+        for (String key : fileValues.keySet()) {
+            if (!BrokerConfig.KEYS.containsKey(key)) {
+                throw new ConfigException("unknown configuration key '" + key + "'; known keys: "
+                        + String.join(", ", BrokerConfig.KEYS.keySet()));
+            }
+        }
+        Map<String, Object> v = new LinkedHashMap<>();
+        for (BrokerConfig.Key key : BrokerConfig.KEYS.values()) {
+            Object raw = fileValues.getOrDefault(key.name(), key.defaultValue());
+            String source = fileValues.containsKey(key.name()) ? "configuration file" : "default";
+            String fromEnv = env.get(key.envName());
+            if (fromEnv != null) {
+                raw = fromEnv;
+                source = "environment variable " + key.envName();
+            }
+            v.put(key.name(), convert(key, raw, source));
+        }
+        BrokerConfig config = new BrokerConfig(
+                (String) v.get("listener.host"),
+                ((Long) v.get("listener.port")).intValue(),
+                (Boolean) v.get("listener.allow-anonymous-non-loopback"),
+                ((Long) v.get("node.event-loops")).intValue(),
+                ((Long) v.get("mqtt.max-packet-size")).intValue(),
+                ((Long) v.get("mqtt.max-keep-alive")).intValue(),
+                ((Long) v.get("mqtt.connect-timeout")).intValue(),
+                ((Long) v.get("mqtt.receive-maximum")).intValue(),
+                ((Long) v.get("mqtt.max-inflight")).intValue(),
+                ((Long) v.get("mqtt.max-queued-messages")).intValue(),
+                (Long) v.get("mqtt.max-session-expiry"),
+                ((Long) v.get("mqtt.topic-alias-maximum")).intValue(),
+                ((Long) v.get("sys.interval")).intValue());
+        if (!config.listenerIsLoopback() && !config.allowAnonymousNonLoopback()) {
+            throw new ConfigException("listener.host is " + config.listenerHost()
+                    + ", which is not a loopback address, and no authentication is configured: set "
+                    + "listener.allow-anonymous-non-loopback: true to accept anonymous clients there");
+        }
+        return config;
+    }
+
+    private static Object convert(BrokerConfig.Key key, Object raw, String source) {
+        Object def = key.defaultValue();
+        String where = "configuration key '" + key.name() + "' (from " + source + ")";
+        if (def instanceof String) {
+            if (raw == null || raw.toString().isBlank()) {
+                throw new ConfigException(where + " must not be empty");
+            }
+            return raw.toString().trim();
+        }
+        if (def instanceof Boolean) {
+            String s = String.valueOf(raw).trim().toLowerCase();
+            if (s.equals("true") || s.equals("false")) {
+                return Boolean.valueOf(s);
+            }
+            throw new ConfigException(where + " must be true or false, not '" + raw + "'");
+        }
+        long n;
+        try {
+            n = raw instanceof Number num ? num.longValue() : Long.parseLong(String.valueOf(raw).trim());
+            if (raw instanceof Double || raw instanceof Float) {
+                throw new NumberFormatException();
+            }
+        } catch (NumberFormatException e) {
+            throw new ConfigException(where + " must be a whole number, not '" + raw + "'");
+        }
+        if (n < key.min() || n > key.max()) {
+            throw new ConfigException(where + " must be between " + key.min() + " and " + key.max()
+                    + ", not " + n);
+        }
+        return n;
+    }
+
+    static boolean isLoopback(String host) {
+        try {
+            return InetAddress.getByName(host).isLoopbackAddress();
+        } catch (UnknownHostException e) {
+            throw new ConfigException("listener.host '" + host + "' does not resolve: " + e.getMessage());
+        }
+    }
+}

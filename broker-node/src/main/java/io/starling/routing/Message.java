@@ -1,0 +1,47 @@
+package io.starling.routing;
+
+import io.starling.protocol.Properties;
+
+/**
+ * An application message as the broker routes it: immutable and shared by every subscriber it
+ * reaches, so a publish to many subscribers copies nothing. {@code properties} holds only what is
+ * forwarded unchanged (Payload Format Indicator, Content Type, Response Topic, Correlation Data,
+ * User Properties, spec 3.3.2.3) and is never mutated after construction.
+ *
+ * @param expiresAtMillis wall-clock time at which the Message Expiry Interval runs out, or 0
+ * @param publisherId     the client identifier of the publisher, for No Local [MQTT-3.8.3-3]
+ */
+public record Message(String topic, byte[] payload, int qos, boolean retain, Properties properties,
+                      long expiresAtMillis, String publisherId, long receivedNanos) {
+
+    public boolean isExpired(long nowMillis) {
+        return expiresAtMillis != 0 && nowMillis >= expiresAtMillis;
+    }
+
+    /** Seconds left of the Message Expiry Interval, rounded up, or null when it never expires. */
+    public Long remainingExpirySeconds(long nowMillis) {
+        if (expiresAtMillis == 0) {
+            return null;
+        }
+        return Math.max(0, (expiresAtMillis - nowMillis + 999) / 1000);
+    }
+
+    /** Copies the properties that a PUBLISH forwards unchanged [MQTT-3.3.2-4], [MQTT-3.3.2-17..20]. */
+    public static Properties forwardedProperties(Properties in) {
+        if (in == null || in == Properties.EMPTY) {
+            return Properties.EMPTY;
+        }
+        Properties p = new Properties();
+        p.payloadFormatIndicator = in.payloadFormatIndicator;
+        p.contentType = in.contentType;
+        p.responseTopic = in.responseTopic;
+        p.correlationData = in.correlationData;
+        p.userProperties = in.userProperties == null ? null : java.util.List.copyOf(in.userProperties);
+        return p;
+    }
+
+    public Message withRetain(boolean retainFlag) {
+        return retainFlag == retain ? this
+                : new Message(topic, payload, qos, retainFlag, properties, expiresAtMillis, publisherId, receivedNanos);
+    }
+}

@@ -1,0 +1,15 @@
+package io.starling.routing;
+
+/**
+ * Where the router sends deliveries for one client identifier. Implemented by the session's
+ * mailbox, which may be called from any thread.
+ */
+public interface Subscriber {
+    String clientId();
+
+    /** Hands a delivery over; never blocks, never fails. */
+    void deliver(Delivery delivery);
+
+    /** True while a network connection is attached; shared groups prefer such members. */
+    boolean isOnline();
+}

@@ -1,0 +1,28 @@
+package io.starling.session;
+
+import io.starling.protocol.Packet;
+
+/**
+ * What the protocol logic may do to its network connection. The transport implements it over a
+ * socket; tests implement it with a list. Called only on the connection's context.
+ */
+public interface Outbound {
+    /**
+     * Encodes and queues a packet.
+     *
+     * @return false when it was not sent because it is larger than the client's Maximum Packet
+     *         Size; the caller then behaves as if it had been delivered [MQTT-3.1.2-25]
+     */
+    boolean send(Packet packet);
+
+    /** True while the connection's write queue has room; when false, wait for {@code onWritable}. */
+    boolean writable();
+
+    /** Flushes what was sent and closes the connection. */
+    void close();
+
+    String remoteAddress();
+
+    /** The client's Maximum Packet Size: larger PUBLISH packets are not sent [MQTT-3.1.2-24]. */
+    void limitPacketSize(long bytes);
+}

@@ -1,0 +1,39 @@
+package io.starling.session;
+
+import io.starling.config.BrokerConfig;
+import io.starling.metrics.BrokerMetrics;
+import io.starling.routing.Router;
+import io.vertx.core.Vertx;
+
+/** What sessions and channels of one node share. Built once at start-up by the broker. */
+public final class Services {
+    final Vertx vertx;
+    final BrokerConfig config;
+    final Router router;
+    final BrokerMetrics metrics;
+    final SessionRegistry registry;
+
+    public Services(Vertx vertx, BrokerConfig config, Router router, BrokerMetrics metrics) {
+        this.vertx = vertx;
+        this.config = config;
+        this.router = router;
+        this.metrics = metrics;
+        this.registry = new SessionRegistry(this);
+    }
+
+    public SessionRegistry registry() {
+        return registry;
+    }
+
+    public Router router() {
+        return router;
+    }
+
+    public BrokerMetrics metrics() {
+        return metrics;
+    }
+
+    public BrokerConfig config() {
+        return config;
+    }
+}

@@ -1,0 +1,315 @@
+package io.starling.session;
+
+import io.starling.protocol.Ack;
+import io.starling.protocol.MqttVersion;
+import io.starling.protocol.PacketType;
+import io.starling.protocol.Properties;
+import io.starling.protocol.Publish;
+import io.starling.protocol.ReasonCode;
+import io.starling.routing.Delivery;
+import io.starling.routing.Message;
+import io.starling.routing.Subscription;
+import io.starling.topic.TopicFilter;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The server side of one MQTT session (spec 4.1): subscriptions, messages queued and in flight
+ * towards the client, and QoS 2 publishes received and awaiting PUBREL. It outlives network
+ * connections while its Session Expiry Interval runs.
+ *
+ * <p>Confinement: every method runs on its {@link SessionRef}'s context, which is the attached
+ * channel's context while online. Other threads reach it only through the ref's mailbox.
+ */
+final class Session {
+    private static final Logger log = LoggerFactory.getLogger(Session.class);
+
+    final String clientId;
+    final SessionRef ref;
+    private final Services services;
+
+    MqttVersion version;
+    long expirySeconds;
+    final Map<String, Subscription> subscriptions = new HashMap<>();
+    private final PacketIdAllocator ids = new PacketIdAllocator();
+    private final InflightWindow inflight;
+    private final ArrayDeque<Delivery> queue = new ArrayDeque<>();
+    private final Set<Integer> inboundQos2 = new HashSet<>();
+    private boolean overflowLogged;
+
+    /** The attached connection, or null while offline. */
+    Channel channel;
+    /** True between the session being claimed by a CONNECT and its CONNACK: QoS 0 is queued, not dropped. */
+    boolean attaching;
+    private OutboundAliases aliases;
+
+    Session(String clientId, SessionRef ref, Services services) {
+        this.clientId = clientId;
+        this.ref = ref;
+        this.services = services;
+        this.inflight = new InflightWindow(services.config.maxInflight());
+    }
+
+    // ---- deliveries towards the client ----
+
+    /** Accepts a message routed to this session; sends it now or queues it. */
+    void deliver(Delivery d) {
+        if (d.qos() == 0 && channel == null && !attaching) {
+            // QoS 0 messages are not kept for offline clients (spec 3.1.2.4 leaves it to the server).
+            services.metrics.dropped("offline_qos0");
+            return;
+        }
+        if (queue.size() >= services.config.maxQueuedMessages() && (d.qos() > 0 || channel == null
+                || !channel.outbound().writable())) {
+            services.metrics.dropped("queue_full");
+            if (!overflowLogged) {
+                overflowLogged = true;
+                log.warn("client {}: session queue is full ({} messages, mqtt.max-queued-messages); further "
+                        + "messages are dropped and counted in starling_messages_dropped{{reason=\"queue_full\"}}",
+                        clientId, queue.size());
+            }
+            return;
+        }
+        queue.add(d);
+        pump();
+    }
+
+    /** Sends queued messages while the connection is writable and the inflight window has room. */
+    void pump() {
+        if (channel == null) {
+            return;
+        }
+        Outbound out = channel.outbound();
+        long now = System.currentTimeMillis();
+        while (!queue.isEmpty() && out.writable()) {
+            Delivery d = queue.peek();
+            if (d.qos() > 0 && !inflight.hasRoom()) {
+                break;
+            }
+            queue.poll();
+            if (d.message().isExpired(now)) {
+                // [MQTT-3.3.2-5] an expired message not yet sent is deleted.
+                services.metrics.dropped("expired");
+                continue;
+            }
+            if (d.qos() == 0) {
+                sendPublish(d, 0, false, now);
+                continue;
+            }
+            int id = ids.allocate();
+            if (sendPublish(d, id, false, now)) {
+                inflight.add(id, d);
+            } else {
+                ids.release(id);
+            }
+        }
+        if (overflowLogged && queue.size() < services.config.maxQueuedMessages() / 2) {
+            overflowLogged = false;
+        }
+    }
+
+    private boolean sendPublish(Delivery d, int packetId, boolean dup, long now) {
+        Message m = d.message();
+        String topic = m.topic();
+        Properties props = Properties.EMPTY;
+        int alias = 0;
+        boolean newAlias = false;
+        if (version.isV5()) {
+            Long remaining = m.remainingExpirySeconds(now);
+            alias = aliases.existing(topic);
+            if (alias == 0) {
+                alias = aliases.assign(topic);
+                newAlias = alias != 0;
+            } else {
+                topic = ""; // [MQTT-3.3.2-... ] alias already known to the client: send it alone.
+            }
+            if (remaining != null || d.subscriptionIds().length > 0 || alias != 0) {
+                props = Message.forwardedProperties(m.properties());
+                if (props == Properties.EMPTY) {
+                    props = new Properties();
+                }
+                // [MQTT-3.3.2-6] the expiry sent is what is left of it.
+                props.messageExpiryInterval = remaining;
+                for (int id : d.subscriptionIds()) {
+                    props.addSubscriptionIdentifier(id);
+                }
+                props.topicAlias = alias == 0 ? null : alias;
+            } else {
+                props = m.properties();
+            }
+        }
+        boolean sent = channel.outbound().send(new Publish(d.qos(), dup, d.retain(), topic, packetId, props, m.payload()));
+        if (sent) {
+            services.metrics.messageSent(d.qos());
+        } else {
+            if (newAlias) {
+                aliases.forget(m.topic());
+            }
+            // [MQTT-3.1.2-25] too large for the client: discarded as if delivered.
+            services.metrics.dropped("too_large");
+            log.debug("client {}: message on {} exceeds the client's Maximum Packet Size; dropped", clientId, m.topic());
+        }
+        return sent;
+    }
+
+    void onPuback(int packetId) {
+        InflightWindow.Entry e = inflight.get(packetId);
+        if (e != null && e.delivery.qos() == 1) {
+            inflight.remove(packetId);
+            ids.release(packetId);
+            pump();
+        }
+    }
+
+    /**
+     * @return the reason code for the PUBREL to send, or -1 when none is sent because the client
+     *         refused the message (PUBREC with a reason code of 0x80 or above ends the flow).
+     */
+    int onPubrec(int packetId, int reasonCode) {
+        InflightWindow.Entry e = inflight.get(packetId);
+        if (e == null || e.delivery.qos() != 2) {
+            return ReasonCode.PACKET_IDENTIFIER_NOT_FOUND;
+        }
+        if (reasonCode >= 0x80) {
+            inflight.remove(packetId);
+            ids.release(packetId);
+            pump();
+            return -1;
+        }
+        e.released = true;
+        return ReasonCode.SUCCESS;
+    }
+
+    void onPubcomp(int packetId) {
+        InflightWindow.Entry e = inflight.get(packetId);
+        if (e != null && e.released) {
+            inflight.remove(packetId);
+            ids.release(packetId);
+            pump();
+        }
+    }
+
+    // ---- QoS 2 publishes from the client ----
+
+    /** @return true the first time this identifier arrives (route it), false for a resend. */
+    boolean inboundQos2Begin(int packetId) {
+        return inboundQos2.add(packetId);
+    }
+
+    boolean inboundQos2Release(int packetId) {
+        return inboundQos2.remove(packetId);
+    }
+
+    boolean inboundQos2Pending(int packetId) {
+        return inboundQos2.contains(packetId);
+    }
+
+    int inboundQos2Count() {
+        return inboundQos2.size();
+    }
+
+    // ---- subscriptions ----
+
+    /** @return true when this filter was already subscribed (Retain Handling 1). */
+    boolean subscribe(Subscription sub) {
+        subscriptions.put(sub.filter().value(), sub);
+        return services.router.subscribe(ref, sub);
+    }
+
+    boolean unsubscribe(TopicFilter filter) {
+        boolean had = subscriptions.remove(filter.value()) != null;
+        return services.router.unsubscribe(clientId, filter) || had;
+    }
+
+    // ---- connection lifecycle ----
+
+    /** Binds a new connection: resends what is in flight, in order and with DUP [MQTT-4.4.0-1]. */
+    void attach(Channel ch) {
+        channel = ch;
+        attaching = false;
+        version = ch.version();
+        aliases = new OutboundAliases(ch.clientTopicAliasMaximum());
+        inflight.setCapacity(Math.min(ch.clientReceiveMaximum(), services.config.maxInflight()));
+        long now = System.currentTimeMillis();
+        Iterator<InflightWindow.Entry> it = inflight.inOrder().iterator();
+        while (it.hasNext()) {
+            InflightWindow.Entry e = it.next();
+            if (e.released) {
+                ch.outbound().send(Ack.of(PacketType.PUBREL, e.packetId, ReasonCode.SUCCESS));
+            } else if (!sendPublish(e.delivery, e.packetId, true, now)) {
+                it.remove();
+                ids.release(e.packetId);
+            }
+        }
+        pump();
+    }
+
+    /** The connection went away; shared-subscription messages not yet delivered go to another member. */
+    void detach() {
+        channel = null;
+        aliases = null;
+        returnSharedDeliveries(true);
+    }
+
+    /** The session ends (expiry, or a clean start replaced it): its state is discarded. */
+    void end() {
+        returnSharedDeliveries(false);
+        for (Subscription s : subscriptions.values()) {
+            services.router.unsubscribe(clientId, s.filter());
+        }
+        subscriptions.clear();
+        int lost = queue.size() + inflight.size();
+        for (int i = 0; i < lost; i++) {
+            services.metrics.dropped("session_ended");
+        }
+        queue.clear();
+        inflight.clear();
+        inboundQos2.clear();
+    }
+
+    /**
+     * Spec 4.8.2: a message of a shared subscription that its member did not acknowledge goes to
+     * another member. QoS 2 messages already PUBREC'd stay: the client has them.
+     */
+    private void returnSharedDeliveries(boolean sessionLivesOn) {
+        List<Delivery> back = new ArrayList<>();
+        Iterator<InflightWindow.Entry> it = inflight.inOrder().iterator();
+        while (it.hasNext()) {
+            InflightWindow.Entry e = it.next();
+            if (e.delivery.sharedFilter() != null && !e.released) {
+                it.remove();
+                ids.release(e.packetId);
+                back.add(e.delivery);
+            }
+        }
+        queue.removeIf(d -> {
+            if (d.sharedFilter() != null) {
+                back.add(d);
+                return true;
+            }
+            return false;
+        });
+        for (Delivery d : back) {
+            // With no other member, a session that lives on keeps the message for its own return.
+            if (!services.router.redeliverShared(d, clientId, sessionLivesOn ? ref : null)) {
+                services.metrics.dropped("session_ended");
+            }
+        }
+    }
+
+    int queued() {
+        return queue.size();
+    }
+
+    int inflightCount() {
+        return inflight.size();
+    }
+}

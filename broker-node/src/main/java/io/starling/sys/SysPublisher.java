@@ -1,0 +1,62 @@
+package io.starling.sys;
+
+import io.starling.metrics.BrokerMetrics;
+import io.starling.protocol.Properties;
+import io.starling.routing.Message;
+import io.starling.routing.Router;
+import io.starling.session.SessionRegistry;
+import io.starling.topic.TopicName;
+import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Publishes broker statistics as retained messages under {@code $SYS/broker/}, with Mosquitto's
+ * topic names where Mosquitto has one, so existing dashboards work. Clients subscribing to
+ * {@code #} do not see them [MQTT-4.7.2-1].
+ */
+public final class SysPublisher {
+    private final Router router;
+    private final SessionRegistry sessions;
+    private final BrokerMetrics metrics;
+    private final String version;
+    private final long startedMillis = System.currentTimeMillis();
+
+    public SysPublisher(Router router, SessionRegistry sessions, BrokerMetrics metrics, String version) {
+        this.router = router;
+        this.sessions = sessions;
+        this.metrics = metrics;
+        this.version = version;
+    }
+
+    /** The current values, by topic. */
+    public Map<String, String> snapshot() {
+        Map<String, String> v = new LinkedHashMap<>();
+        long online = metrics.connections();
+        v.put("$SYS/broker/version", "starling " + version);
+        v.put("$SYS/broker/uptime", (System.currentTimeMillis() - startedMillis) / 1000 + " seconds");
+        v.put("$SYS/broker/clients/connected", String.valueOf(online));
+        v.put("$SYS/broker/clients/disconnected", String.valueOf(Math.max(0, sessions.size() - sessions.online())));
+        v.put("$SYS/broker/clients/total", String.valueOf(Math.max(sessions.size(), online)));
+        v.put("$SYS/broker/clients/maximum", String.valueOf(metrics.maxConnections()));
+        v.put("$SYS/broker/messages/received", String.valueOf((long) metrics.received()));
+        v.put("$SYS/broker/messages/sent", String.valueOf((long) metrics.sent()));
+        v.put("$SYS/broker/publish/messages/received", String.valueOf((long) metrics.received()));
+        v.put("$SYS/broker/publish/messages/sent", String.valueOf((long) metrics.sent()));
+        v.put("$SYS/broker/publish/messages/dropped", String.valueOf((long) metrics.droppedTotal()));
+        v.put("$SYS/broker/bytes/received", String.valueOf((long) metrics.bytesReceivedTotal()));
+        v.put("$SYS/broker/bytes/sent", String.valueOf((long) metrics.bytesSentTotal()));
+        v.put("$SYS/broker/subscriptions/count", String.valueOf(router.subscriptionCount()));
+        v.put("$SYS/broker/retained messages/count", String.valueOf(router.retained().size()));
+        return v;
+    }
+
+    public void publish() {
+        long now = System.nanoTime();
+        for (Map.Entry<String, String> e : snapshot().entrySet()) {
+            Message m = new Message(e.getKey(), e.getValue().getBytes(StandardCharsets.UTF_8), 0, true,
+                    Properties.EMPTY, 0, "$SYS", now);
+            router.publish(TopicName.of(e.getKey()), m);
+        }
+    }
+}

@@ -1,0 +1,53 @@
+package io.starling.transport;
+
+import io.starling.config.BrokerConfig;
+import io.starling.session.Services;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.internal.ContextInternal;
+import io.vertx.core.net.NetServer;
+import io.vertx.core.net.NetServerOptions;
+import java.util.HashSet;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The MQTT TCP listener. One instance is deployed per event loop on the same port; Vert.x spreads
+ * accepted connections over them, and each connection stays on its instance's event loop.
+ */
+public final class MqttListener extends VerticleBase {
+    private final Services services;
+    private final Set<MqttConnection> connections = new HashSet<>();
+    private NetServer server;
+
+    public MqttListener(Services services) {
+        this.services = services;
+    }
+
+    @Override
+    public Future<?> start() {
+        BrokerConfig config = services.config();
+        server = vertx.createNetServer(new NetServerOptions()
+                .setHost(config.listenerHost())
+                .setPort(config.listenerPort())
+                .setTcpNoDelay(true)
+                .setReuseAddress(true));
+        server.connectHandler(socket -> {
+            MqttConnection c = new MqttConnection(socket, services, ContextInternal.current());
+            connections.add(c);
+            c.start(() -> connections.remove(c));
+        });
+        long connectTimeoutNanos = TimeUnit.SECONDS.toNanos(config.connectTimeoutSeconds());
+        vertx.setPeriodic(500, t -> {
+            long now = System.nanoTime();
+            for (MqttConnection c : connections.toArray(new MqttConnection[0])) {
+                c.checkTimers(now, connectTimeoutNanos);
+            }
+        });
+        return server.listen();
+    }
+
+    public int actualPort() {
+        return server.actualPort();
+    }
+}

@@ -1,0 +1,75 @@
+package io.starling.it;
+
+import io.starling.Broker;
+import io.starling.config.BrokerConfig;
+import io.starling.config.ConfigLoader;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.extension.AfterAllCallback;
+import org.junit.jupiter.api.extension.BeforeAllCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
+
+/**
+ * Starts one real node on a free loopback port for a test class ({@code @RegisterExtension static
+ * BrokerFixture broker = new BrokerFixture()}), configured the way a user would: through the
+ * environment-variable names of the configuration keys.
+ */
+public final class BrokerFixture implements BeforeAllCallback, AfterAllCallback {
+    private final Map<String, String> env = new HashMap<>();
+    private Broker broker;
+
+    public BrokerFixture() {
+        env.put("STARLING_LISTENER_PORT", "0");
+        env.put("STARLING_SYS_INTERVAL", "0");
+    }
+
+    /** Sets a configuration key, e.g. {@code with("mqtt.max-queued-messages", 10)}. */
+    public BrokerFixture with(String key, Object value) {
+        env.put(BrokerConfig.KEYS.get(key).envName(), String.valueOf(value));
+        return this;
+    }
+
+    @Override
+    public void beforeAll(ExtensionContext context) throws Exception {
+        start();
+    }
+
+    public void start() throws Exception {
+        BrokerConfig config = ConfigLoader.load(null, env);
+        broker = Broker.start(config).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    }
+
+    @Override
+    public void afterAll(ExtensionContext context) throws Exception {
+        stop();
+    }
+
+    public void stop() throws Exception {
+        if (broker != null) {
+            broker.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+            broker = null;
+        }
+    }
+
+    public int port() {
+        return broker.port();
+    }
+
+    public String tcpUri() {
+        return "tcp://127.0.0.1:" + port();
+    }
+
+    public Broker broker() {
+        return broker;
+    }
+
+    static Path tempFile(String content) throws Exception {
+        Path p = Files.createTempFile("starling", ".yaml");
+        Files.writeString(p, content);
+        p.toFile().deleteOnExit();
+        return p;
+    }
+}

@@ -1,0 +1,163 @@
+package io.starling.it;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.starling.protocol.ConnAck;
+import io.starling.protocol.Publish;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.eclipse.paho.mqttv5.client.IMqttToken;
+import org.eclipse.paho.mqttv5.client.MqttDisconnectResponse;
+import org.eclipse.paho.mqttv5.common.packet.MqttProperties;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/** MQTT 5.0 session behaviour (spec 3.1.2.4, 3.1.2.11.2, 3.1.4, 4.4) with Paho v5 and raw sockets. */
+class PahoV5SessionIT {
+    @RegisterExtension
+    static BrokerFixture broker = new BrokerFixture().with("mqtt.max-keep-alive", 30);
+
+    private final List<AutoCloseable> toClose = new ArrayList<>();
+
+    <T extends AutoCloseable> T track(T c) {
+        toClose.add(c);
+        return c;
+    }
+
+    @AfterEach
+    void closeAll() {
+        for (AutoCloseable c : toClose) {
+            try {
+                c.close();
+            } catch (Exception ignored) {
+                // already gone
+            }
+        }
+    }
+
+    PahoV5Client paho(String id, boolean cleanStart, Long expiry) throws Exception {
+        return track(PahoV5Client.connect(broker.tcpUri(), id, o -> {
+            o.setCleanStart(cleanStart);
+            o.setSessionExpiryInterval(expiry);
+        }));
+    }
+
+    @Test
+    void emptyClientIdGetsAssignedClientIdentifier() throws Exception {
+        PahoV5Client c = paho("", true, null);
+        MqttProperties props = c.connectToken.getResponseProperties();
+        assertNotNull(props, "CONNACK properties");
+        String assigned = props.getAssignedClientIdentifier();
+        assertNotNull(assigned, "Assigned Client Identifier missing for an empty client id [MQTT-3.2.2-16]");
+        assertFalse(assigned.isEmpty());
+
+        PahoV5Client other = paho("", true, null);
+        assertFalse(assigned.equals(other.connectToken.getResponseProperties().getAssignedClientIdentifier()),
+                "two clients got the same assigned identifier");
+    }
+
+    @Test
+    void sessionPresentAfterReconnectWithCleanStartZeroAndSessionExpiry() throws Exception {
+        PahoV5Client first = paho("v5s-present", true, 60L);
+        assertFalse(first.connectToken.getSessionPresent(), "a clean start never has Session Present");
+        first.subscribe("v5s/present", 1);
+        first.disconnect();
+
+        paho("v5s-present-pub", true, null).publish("v5s/present", "while-away", 1, false);
+
+        PahoV5Client again = paho("v5s-present", false, 60L);
+        assertTrue(again.connectToken.getSessionPresent(), "Session Present must be 1 when the session was kept");
+        PahoV5Client.Received r = again.poll(5000);
+        assertNotNull(r, "message queued while offline was not delivered");
+        assertEquals("while-away", r.text());
+    }
+
+    @Test
+    void sessionExpiresAfterItsIntervalAndQueuedMessagesAreDiscarded() throws Exception {
+        PahoV5Client first = paho("v5s-expiry", true, 1L);
+        first.subscribe("v5s/expiry", 1);
+        first.disconnect();
+        paho("v5s-expiry-pub", true, null).publish("v5s/expiry", "should-be-gone", 1, false);
+
+        Thread.sleep(2500); // the session expiry interval (1 s) must run out
+
+        PahoV5Client again = paho("v5s-expiry", false, 60L);
+        assertFalse(again.connectToken.getSessionPresent(), "session should have expired after 1 s offline");
+        assertNull(again.poll(500), "messages of an expired session must be discarded");
+        // and the old subscription is gone with it
+        paho("v5s-expiry-pub2", true, null).publish("v5s/expiry", "after", 1, false);
+        assertNull(again.poll(500), "subscription of an expired session must be discarded");
+    }
+
+    @Test
+    void serverKeepAliveIsSentWhenClientAsksForZero() throws Exception {
+        PahoV5Client c = track(PahoV5Client.connect(broker.tcpUri(), "v5s-ka-zero", o -> o.setKeepAliveInterval(0)));
+        assertEquals(Integer.valueOf(30), c.connectToken.getResponseProperties().getServerKeepAlive(),
+                "keep-alive 0 must be answered with Server Keep Alive = mqtt.max-keep-alive");
+    }
+
+    @Test
+    void serverKeepAliveIsSentWhenClientAsksAboveTheCap() throws Exception {
+        PahoV5Client c = track(PahoV5Client.connect(broker.tcpUri(), "v5s-ka-big", o -> o.setKeepAliveInterval(120)));
+        assertEquals(Integer.valueOf(30), c.connectToken.getResponseProperties().getServerKeepAlive());
+    }
+
+    @Test
+    void noServerKeepAliveWhenClientKeepAliveIsWithinTheCap() throws Exception {
+        PahoV5Client c = track(PahoV5Client.connect(broker.tcpUri(), "v5s-ka-ok", o -> o.setKeepAliveInterval(20)));
+        assertNull(c.connectToken.getResponseProperties().getServerKeepAlive());
+    }
+
+    @Test
+    void takeoverClosesFirstConnectionWithReason0x8EAndSessionContinues() throws Exception {
+        PahoV5Client first = paho("v5s-takeover", true, 60L);
+        first.subscribe("v5s/takeover", 1);
+
+        PahoV5Client second = paho("v5s-takeover", false, 60L);
+        assertTrue(second.connectToken.getSessionPresent(), "the new connection resumes the session");
+
+        MqttDisconnectResponse d = first.disconnects.poll(5, TimeUnit.SECONDS);
+        assertNotNull(d, "the first connection was not disconnected");
+        assertEquals(0x8E, d.getReturnCode(), "DISCONNECT reason must be Session taken over: " + d);
+
+        paho("v5s-takeover-pub", true, null).publish("v5s/takeover", "to-second", 1, false);
+        PahoV5Client.Received r = second.poll(5000);
+        assertNotNull(r, "the subscription of the taken-over session must continue");
+        assertEquals("to-second", r.text());
+        assertNull(first.poll(300));
+    }
+
+    @Test
+    void unacknowledgedQos1MessageIsResentWithDupAndSamePacketIdAfterReconnect() throws Exception {
+        RawV5Client raw = track(RawV5Client.connected(broker.port(), "v5s-dup", true,
+                p -> p.sessionExpiryInterval = 60L));
+        raw.subscribe("v5s/dup", 1);
+        paho("v5s-dup-pub", true, null).publish("v5s/dup", "resend-me", 1, false);
+        Publish first = raw.expect(Publish.class);
+        assertEquals(1, first.qos());
+        assertFalse(first.dup(), "first delivery has DUP=0");
+        raw.abort(); // no PUBACK
+
+        RawV5Client again = track(RawV5Client.connect(broker.port(), "v5s-dup", false, 60,
+                p -> p.sessionExpiryInterval = 60L, null));
+        ConnAck ack = again.connAck();
+        assertEquals(0, ack.reasonCode());
+        assertTrue(ack.sessionPresent());
+        Publish resent = again.expect(Publish.class);
+        assertTrue(resent.dup(), "resend of an unacknowledged PUBLISH must have DUP=1 [MQTT-4.4.0-1]");
+        assertEquals(first.packetId(), resent.packetId(), "resend must keep the packet identifier");
+        assertEquals(1, resent.qos());
+        assertEquals("v5s/dup", resent.topic());
+        assertArrayEquals("resend-me".getBytes(StandardCharsets.UTF_8), resent.payload());
+        again.puback(resent.packetId());
+        assertNull(again.poll(500), "nothing more after the resend");
+    }
+}
