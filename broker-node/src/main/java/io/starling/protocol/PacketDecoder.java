@@ -319,7 +319,8 @@ public final class PacketDecoder {
             }
         } else if (topic.indexOf('+') >= 0 || topic.indexOf('#') >= 0) {
             // [MQTT-3.3.2-2] The Topic Name in the PUBLISH packet MUST NOT contain wildcard characters.
-            throw ProtocolViolation.protocolError("MQTT-3.3.2-2", "wildcard in the topic name '" + topic + "'");
+            throw new ProtocolViolation(ReasonCode.TOPIC_NAME_INVALID, "MQTT-3.3.2-2",
+                    "wildcard in the topic name '" + topic + "'");
         }
         byte[] payload = r.readBytes(r.remaining(), "payload");
         return new Publish(qos, (flags & 0x08) != 0, (flags & 0x01) != 0, topic, packetId, properties, payload);

@@ -196,7 +196,8 @@ final class PropertiesCodec {
                 int v = r.readShort("topic alias");
                 if (v == 0) {
                     // [MQTT-3.3.2-8] A sender MUST NOT send a PUBLISH packet containing a Topic Alias which has the value 0.
-                    throw ProtocolViolation.protocolError("MQTT-3.3.2-8", "Topic Alias 0");
+                    // Spec 3.3.2.3.4: the receiver answers 0x94 Topic Alias invalid.
+                    throw new ProtocolViolation(ReasonCode.TOPIC_ALIAS_INVALID, "MQTT-3.3.2-8", "Topic Alias 0");
                 }
                 p.topicAlias = v;
             }

@@ -76,6 +76,8 @@ public final class ReasonCode {
         return switch (reasonCode) {
             case 0x00 -> "success";
             case 0x04 -> "disconnect_with_will";
+            case 0x10 -> "no_matching_subscribers";
+            case 0x11 -> "no_subscription_existed";
             case 0x80 -> "unspecified_error";
             case 0x81 -> "malformed_packet";
             case 0x82 -> "protocol_error";
@@ -86,6 +88,7 @@ public final class ReasonCode {
             case 0x87 -> "not_authorized";
             case 0x88 -> "server_unavailable";
             case 0x89 -> "server_busy";
+            case 0x8A -> "banned";
             case 0x8B -> "server_shutting_down";
             case 0x8C -> "bad_authentication_method";
             case 0x8D -> "keep_alive_timeout";
@@ -103,7 +106,11 @@ public final class ReasonCode {
             case 0x99 -> "payload_format_invalid";
             case 0x9A -> "retain_not_supported";
             case 0x9B -> "qos_not_supported";
+            case 0x9C -> "use_another_server";
+            case 0x9D -> "server_moved";
             case 0x9E -> "shared_subscriptions_not_supported";
+            case 0x9F -> "connection_rate_exceeded";
+            case 0xA0 -> "maximum_connect_time";
             case 0xA1 -> "subscription_identifiers_not_supported";
             case 0xA2 -> "wildcard_subscriptions_not_supported";
             default -> String.format("reason_0x%02x", reasonCode);

@@ -128,6 +128,17 @@ public final class Channel {
         }
     }
 
+    /**
+     * A decoding error. {@code decoderVersion} is the version the decoder read from CONNECT, which
+     * lets a CONNECT that fails after its protocol level be answered in the client's version.
+     */
+    public void onDecodingViolation(ProtocolViolation v, MqttVersion decoderVersion) {
+        if (version == null) {
+            version = decoderVersion;
+        }
+        onViolation(v);
+    }
+
     /** The one path for a peer that broke a rule: log, count, answer as the version requires, close. */
     public void onViolation(ProtocolViolation v) {
         if (state == State.CLOSED) {
@@ -330,7 +341,7 @@ public final class Channel {
             if (topic.isEmpty()) {
                 topic = inboundAliases.get(alias);
                 if (topic == null) {
-                    onViolation(ProtocolViolation.protocolError("MQTT-3.3.4-... 3.3.2.3.4",
+                    onViolation(ProtocolViolation.protocolError("3.3.2.3.4",
                             "topic alias " + alias + " used before it was set"));
                     return;
                 }
@@ -428,7 +439,7 @@ public final class Channel {
             Subscription sub = new Subscription(clientId, filter, Math.min(r.qos(), 2), r.noLocal(),
                     r.retainAsPublished(), r.retainHandling(), subscriptionId);
             boolean existed = session.subscribe(sub);
-            codes[i] = sub.qos(); // [MQTT-3.9.3-... ] granted QoS
+            codes[i] = sub.qos(); // [MQTT-3.8.4-8] the granted QoS
             // [MQTT-3.3.1-9..11] Retain Handling; never for shared subscriptions (spec 4.8.2).
             if (!filter.isShared() && (r.retainHandling() == 0 || (r.retainHandling() == 1 && !existed))) {
                 sendRetained.add(sub);

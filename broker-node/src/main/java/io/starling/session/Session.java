@@ -129,7 +129,7 @@ final class Session {
                 alias = aliases.assign(topic);
                 newAlias = alias != 0;
             } else {
-                topic = ""; // [MQTT-3.3.2-... ] alias already known to the client: send it alone.
+                topic = ""; // spec 3.3.2.3.4: alias already known to the client: send it alone.
             }
             if (remaining != null || d.subscriptionIds().length > 0 || alias != 0) {
                 props = Message.forwardedProperties(m.properties());

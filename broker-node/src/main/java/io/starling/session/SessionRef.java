@@ -183,7 +183,7 @@ final class SessionRef implements Subscriber {
         }
         if (expirySeconds == 0) {
             endSession();
-        } else if (expirySeconds < 0xFFFF_FFFFL) { // [MQTT-3.1.2-... ] 0xFFFFFFFF never expires
+        } else if (expirySeconds < 0xFFFF_FFFFL) { // spec 3.1.2.11.2: 0xFFFFFFFF never expires
             int gen = generation;
             expiryTimer = services.vertx.setTimer(sessionMs, t -> post((Task) r -> r.expired(gen)));
         }

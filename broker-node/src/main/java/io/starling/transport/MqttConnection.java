@@ -69,7 +69,7 @@ final class MqttConnection implements Outbound {
             decoder.feed(data, channel::onPacket);
         } catch (ProtocolViolation v) {
             inputBroken = true; // the decoder cannot resynchronize after a bad packet
-            channel.onViolation(v);
+            channel.onDecodingViolation(v, decoder.version());
         }
     }
 

@@ -16,6 +16,8 @@ import static io.starling.protocol.ReasonCode.MALFORMED_PACKET;
 import static io.starling.protocol.ReasonCode.PACKET_TOO_LARGE;
 import static io.starling.protocol.ReasonCode.PROTOCOL_ERROR;
 import static io.starling.protocol.ReasonCode.UNSUPPORTED_PROTOCOL_VERSION;
+import static io.starling.protocol.ReasonCode.TOPIC_ALIAS_INVALID;
+import static io.starling.protocol.ReasonCode.TOPIC_NAME_INVALID;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -469,8 +471,8 @@ class PacketDecoderTest {
 
     @Test
     void wildcardInPublishTopicIsProtocolError() {
-        assertViolationAfterConnect(V3_1_1, PROTOCOL_ERROR, "MQTT-3.3.2-2", body().s("a/+/b").packet(0x30));
-        assertViolationAfterConnect(V5, PROTOCOL_ERROR, "MQTT-3.3.2-2", body().s("a/#").b(0).packet(0x30));
+        assertViolationAfterConnect(V3_1_1, TOPIC_NAME_INVALID, "MQTT-3.3.2-2", body().s("a/+/b").packet(0x30));
+        assertViolationAfterConnect(V5, TOPIC_NAME_INVALID, "MQTT-3.3.2-2", body().s("a/#").b(0).packet(0x30));
     }
 
     @Test
@@ -489,7 +491,7 @@ class PacketDecoderTest {
 
     @Test
     void topicAliasZeroIsProtocolError() {
-        assertViolationAfterConnect(V5, PROTOCOL_ERROR, "MQTT-3.3.2-8", body().s("t").b(3, 0x23, 0, 0).packet(0x30));
+        assertViolationAfterConnect(V5, TOPIC_ALIAS_INVALID, "MQTT-3.3.2-8", body().s("t").b(3, 0x23, 0, 0).packet(0x30));
     }
 
     @Test

@@ -1,0 +1,182 @@
+package io.starling.config;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Configuration is read from YAML and STARLING_* variables; every invalid value names its key. */
+class ConfigLoaderTest {
+    @TempDir
+    Path dir;
+
+    Path yaml(String text) throws Exception {
+        Path p = dir.resolve("starling-" + System.nanoTime() + ".yaml");
+        Files.writeString(p, text);
+        return p;
+    }
+
+    static String failure(Path file, Map<String, String> env) {
+        return assertThrows(ConfigException.class, () -> ConfigLoader.load(file, env)).getMessage();
+    }
+
+    static void assertMentions(String message, String... parts) {
+        for (String part : parts) {
+            assertTrue(message.contains(part), "message should name '" + part + "': " + message);
+        }
+    }
+
+    @Test
+    void noFileAndNoEnvironmentGivesTheDocumentedDefaults() {
+        BrokerConfig c = ConfigLoader.load(null, Map.of());
+        assertEquals("127.0.0.1", c.listenerHost());
+        assertEquals(1883, c.listenerPort());
+        assertFalse(c.allowAnonymousNonLoopback());
+        assertEquals(1_048_576, c.maxPacketSize());
+        assertEquals(300, c.maxKeepAliveSeconds());
+        assertEquals(10, c.connectTimeoutSeconds());
+        assertEquals(100, c.receiveMaximum());
+        assertEquals(100, c.maxInflight());
+        assertEquals(1000, c.maxQueuedMessages());
+        assertEquals(4_294_967_295L, c.maxSessionExpirySeconds());
+        assertEquals(10, c.topicAliasMaximum());
+        assertEquals(10, c.sysIntervalSeconds());
+    }
+
+    @Test
+    void nestedYamlIsRead() throws Exception {
+        BrokerConfig c = ConfigLoader.load(yaml("listener:\n  port: 1884\nmqtt:\n  max-queued-messages: 5000\n"), Map.of());
+        assertEquals(1884, c.listenerPort());
+        assertEquals(5000, c.maxQueuedMessages());
+    }
+
+    @Test
+    void emptyFileMeansDefaults() throws Exception {
+        assertEquals(1883, ConfigLoader.load(yaml(""), Map.of()).listenerPort());
+    }
+
+    @Test
+    void unknownKeyInYamlStopsStartUp() throws Exception {
+        String m = failure(yaml("mqtt:\n  max-packet-sise: 2048\n"), Map.of());
+        assertMentions(m, "mqtt.max-packet-sise");
+    }
+
+    @Test
+    void unknownTopLevelKeyStopsStartUp() throws Exception {
+        assertMentions(failure(yaml("listner:\n  port: 1884\n"), Map.of()), "listner.port");
+    }
+
+    @Test
+    void portAboveRangeInFileNamesTheKey() throws Exception {
+        assertMentions(failure(yaml("listener:\n  port: 70000\n"), Map.of()), "listener.port", "65535", "70000");
+    }
+
+    @Test
+    void negativePortFromEnvironmentNamesTheKeyAndTheVariable() {
+        assertMentions(failure(null, Map.of("STARLING_LISTENER_PORT", "-1")),
+                "listener.port", "STARLING_LISTENER_PORT");
+    }
+
+    @Test
+    void nonNumberInFileNamesTheKey() throws Exception {
+        assertMentions(failure(yaml("mqtt:\n  max-inflight: lots\n"), Map.of()), "mqtt.max-inflight", "lots");
+    }
+
+    @Test
+    void nonNumberFromEnvironmentNamesTheKey() {
+        assertMentions(failure(null, Map.of("STARLING_MQTT_MAX_PACKET_SIZE", "1MB")),
+                "mqtt.max-packet-size", "STARLING_MQTT_MAX_PACKET_SIZE", "1MB");
+    }
+
+    @Test
+    void fractionIsNotAWholeNumber() throws Exception {
+        assertMentions(failure(yaml("mqtt:\n  receive-maximum: 1.5\n"), Map.of()), "mqtt.receive-maximum");
+    }
+
+    @Test
+    void maxPacketSizeBelowItsMinimumNamesTheKey() throws Exception {
+        assertMentions(failure(yaml("mqtt:\n  max-packet-size: 10\n"), Map.of()), "mqtt.max-packet-size");
+    }
+
+    @Test
+    void connectTimeoutOfZeroIsRefused() {
+        assertMentions(failure(null, Map.of("STARLING_MQTT_CONNECT_TIMEOUT", "0")), "mqtt.connect-timeout");
+    }
+
+    @Test
+    void invalidBooleanNamesTheKey() throws Exception {
+        assertMentions(failure(yaml("listener:\n  allow-anonymous-non-loopback: maybe\n"), Map.of()),
+                "listener.allow-anonymous-non-loopback");
+    }
+
+    @Test
+    void environmentVariableWinsOverTheFile() throws Exception {
+        Path f = yaml("listener:\n  port: 1884\nmqtt:\n  max-inflight: 7\n");
+        BrokerConfig c = ConfigLoader.load(f, Map.of("STARLING_LISTENER_PORT", "1999"));
+        assertEquals(1999, c.listenerPort(), "environment over file");
+        assertEquals(7, c.maxInflight(), "file over default");
+    }
+
+    @Test
+    void invalidEnvironmentValueFailsEvenWhenTheFileIsValid() throws Exception {
+        assertMentions(failure(yaml("listener:\n  port: 1884\n"), Map.of("STARLING_LISTENER_PORT", "http")),
+                "listener.port", "STARLING_LISTENER_PORT");
+    }
+
+    @Test
+    void nonLoopbackHostWithoutAllowAnonymousFails() throws Exception {
+        assertMentions(failure(yaml("listener:\n  host: 0.0.0.0\n"), Map.of()),
+                "listener.host", "listener.allow-anonymous-non-loopback");
+    }
+
+    @Test
+    void nonLoopbackHostWithAllowAnonymousIsAccepted() throws Exception {
+        BrokerConfig c = ConfigLoader.load(yaml("listener:\n  host: 0.0.0.0\n  allow-anonymous-non-loopback: true\n"),
+                Map.of());
+        assertEquals("0.0.0.0", c.listenerHost());
+        assertFalse(c.listenerIsLoopback());
+    }
+
+    @Test
+    void nonLoopbackHostFromEnvironmentFailsToo() {
+        assertMentions(failure(null, Map.of("STARLING_LISTENER_HOST", "0.0.0.0")), "listener.host");
+    }
+
+    @Test
+    void emptyHostNamesTheKey() {
+        assertMentions(failure(null, Map.of("STARLING_LISTENER_HOST", " ")), "listener.host");
+    }
+
+    @Test
+    void topLevelListIsRefused() throws Exception {
+        Path f = yaml("- listener\n- port\n");
+        assertMentions(failure(f, Map.of()), f.toString());
+    }
+
+    @Test
+    void invalidYamlIsRefusedWithTheFileName() throws Exception {
+        Path f = yaml("listener:\n  port: [1884\n");
+        assertMentions(failure(f, Map.of()), f.toString());
+    }
+
+    @Test
+    void missingFileIsRefusedWithItsName() {
+        Path f = dir.resolve("does-not-exist.yaml");
+        assertMentions(failure(f, Map.of()), f.toString());
+    }
+
+    @Test
+    void everyKeyHasTheDocumentedEnvironmentName() {
+        assertEquals("STARLING_LISTENER_ALLOW_ANONYMOUS_NON_LOOPBACK",
+                BrokerConfig.KEYS.get("listener.allow-anonymous-non-loopback").envName());
+        assertEquals("STARLING_MQTT_MAX_PACKET_SIZE", BrokerConfig.KEYS.get("mqtt.max-packet-size").envName());
+        assertEquals("STARLING_SYS_INTERVAL", BrokerConfig.KEYS.get("sys.interval").envName());
+        assertEquals(13, BrokerConfig.KEYS.size());
+    }
+}
