@@ -4,7 +4,9 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.starling.config.BrokerConfig;
 import io.starling.metrics.BrokerMetrics;
-import io.starling.retain.LocalRetainedStore;
+import io.starling.cluster.membership.ClusterMember;
+import io.starling.cluster.membership.ClusterSettings;
+import io.starling.retain.ReplicatedRetainedStore;
 import io.starling.routing.Router;
 import io.starling.session.Services;
 import io.starling.sys.SysPublisher;
@@ -27,25 +29,31 @@ public final class Broker {
     private final BrokerConfig config;
     private final Services services;
     private final SysPublisher sys;
+    private final ClusterMember member;
 
-    private Broker(Vertx vertx, BrokerConfig config, MeterRegistry registry) {
+    private Broker(Vertx vertx, BrokerConfig config, MeterRegistry registry, ClusterMember member) {
         this.vertx = vertx;
         this.config = config;
+        this.member = member;
         BrokerMetrics metrics = new BrokerMetrics(registry);
-        Router router = new Router(new LocalRetainedStore());
+        Router router = new Router(new ReplicatedRetainedStore(member.hazelcast().getMap("starling.retained")));
         this.services = new Services(vertx, config, router, metrics);
         this.sys = new SysPublisher(router, services.registry(), metrics, VERSION);
         metrics.gauge("starling_sessions", "sessions on this node, online and offline", () -> services.registry().size());
         metrics.gauge("starling_subscriptions", "subscriptions on this node", router::subscriptionCount);
         metrics.gauge("starling_retained_messages", "retained messages", () -> router.retained().size());
+        metrics.gauge("starling_cluster_members", "members of the Hazelcast cluster", member::memberCount);
     }
 
     /** Starts a node; with listener.port 0 a free port is chosen first, then shared by every listener. */
     public static Future<Broker> start(BrokerConfig config) {
         BrokerConfig effective = config.listenerPort() == 0
                 ? config.withListenerPort(freePort(config.listenerHost())) : config;
+        // Blocking, before any event loop runs: a single node is a one-member cluster (ADR 0003).
+        ClusterMember member = ClusterMember.start(new ClusterSettings(effective.clusterName(),
+                effective.clusterBindHost(), effective.clusterPort(), effective.clusterMemberList()));
         Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(effective.eventLoops()));
-        Broker broker = new Broker(vertx, effective, new SimpleMeterRegistry());
+        Broker broker = new Broker(vertx, effective, new SimpleMeterRegistry(), member);
         return vertx.deployVerticle(() -> new MqttListener(broker.services),
                         new DeploymentOptions().setInstances(effective.eventLoops()))
                 .map(id -> {
@@ -55,7 +63,10 @@ public final class Broker {
                     }
                     return broker;
                 })
-                .recover(e -> vertx.close().transform(v -> Future.failedFuture(e)));
+                .recover(e -> vertx.close().transform(v -> {
+                    member.close();
+                    return Future.failedFuture(e);
+                }));
     }
 
     private static int freePort(String host) {
@@ -84,6 +95,6 @@ public final class Broker {
     }
 
     public Future<Void> close() {
-        return vertx.close();
+        return vertx.close().andThen(r -> member.close());
     }
 }

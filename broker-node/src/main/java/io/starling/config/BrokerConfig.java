@@ -21,7 +21,11 @@ public record BrokerConfig(
         int maxQueuedMessages,
         long maxSessionExpirySeconds,
         int topicAliasMaximum,
-        int sysIntervalSeconds) {
+        int sysIntervalSeconds,
+        String clusterName,
+        String clusterBindHost,
+        int clusterPort,
+        String clusterMembers) {
 
     /** A key: its dotted name, default, and inclusive range for numbers. */
     public record Key(String name, Object defaultValue, long min, long max, String help) {
@@ -60,10 +64,20 @@ public record BrokerConfig(
         key("mqtt.topic-alias-maximum", 10, 0, 65535,
                 "topic aliases a 5.0 client may use towards the broker");
         key("sys.interval", 10, 0, 86400, "seconds between $SYS updates (0 turns them off)");
+        key("cluster.name", "starling", 0, 0, "Hazelcast cluster name; members with another name never join");
+        key("cluster.bind-host", "127.0.0.1", 0, 0, "address the Hazelcast member listens on");
+        key("cluster.port", 5701, 1, 65535, "first Hazelcast port tried (the next free one is taken)");
+        key("cluster.members", "", 0, 0,
+                "comma-separated host:port of other members; empty: a one-member cluster that joins nothing");
     }
 
     public static BrokerConfig defaults() {
         return ConfigLoader.fromMap(Map.of(), Map.of());
+    }
+
+    public java.util.List<String> clusterMemberList() {
+        return clusterMembers.isBlank() ? java.util.List.of()
+                : java.util.Arrays.stream(clusterMembers.split(",")).map(String::trim).filter(m -> !m.isEmpty()).toList();
     }
 
     public boolean listenerIsLoopback() {
@@ -73,6 +87,7 @@ public record BrokerConfig(
     public BrokerConfig withListenerPort(int port) {
         return new BrokerConfig(listenerHost, port, allowAnonymousNonLoopback, eventLoops, maxPacketSize,
                 maxKeepAliveSeconds, connectTimeoutSeconds, receiveMaximum, maxInflight, maxQueuedMessages,
-                maxSessionExpirySeconds, topicAliasMaximum, sysIntervalSeconds);
+                maxSessionExpirySeconds, topicAliasMaximum, sysIntervalSeconds, clusterName, clusterBindHost,
+                clusterPort, clusterMembers);
     }
 }

@@ -83,7 +83,11 @@ public final class ConfigLoader {
                 ((Long) v.get("mqtt.max-queued-messages")).intValue(),
                 (Long) v.get("mqtt.max-session-expiry"),
                 ((Long) v.get("mqtt.topic-alias-maximum")).intValue(),
-                ((Long) v.get("sys.interval")).intValue());
+                ((Long) v.get("sys.interval")).intValue(),
+                (String) v.get("cluster.name"),
+                (String) v.get("cluster.bind-host"),
+                ((Long) v.get("cluster.port")).intValue(),
+                (String) v.get("cluster.members"));
         if (!config.listenerIsLoopback() && !config.allowAnonymousNonLoopback()) {
             throw new ConfigException("listener.host is " + config.listenerHost()
                     + ", which is not a loopback address, and no authentication is configured: set "
@@ -95,7 +99,10 @@ public final class ConfigLoader {
     private static Object convert(BrokerConfig.Key key, Object raw, String source) {
         Object def = key.defaultValue();
         String where = "configuration key '" + key.name() + "' (from " + source + ")";
-        if (def instanceof String) {
+        if (def instanceof String d) {
+            if (d.isEmpty()) {
+                return raw == null ? "" : raw.toString().trim();
+            }
             if (raw == null || raw.toString().isBlank()) {
                 throw new ConfigException(where + " must not be empty");
             }

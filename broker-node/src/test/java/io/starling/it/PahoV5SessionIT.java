@@ -160,4 +160,60 @@ class PahoV5SessionIT {
         again.puback(resent.packetId());
         assertNull(again.poll(500), "nothing more after the resend");
     }
+    @Test
+    void cleanStartZeroWithoutAnExistingSessionHasSessionPresentZero() throws Exception {
+        PahoV5Client c = paho("v5s-no-session-yet", false, 60L);
+        assertFalse(c.connectToken.getSessionPresent(), "no session existed, so Session Present must be 0 [MQTT-3.2.2-3]");
+    }
+
+    @Test
+    void severalUnacknowledgedMessagesAreResentInOrderAndPubrelIsResentForQos2() throws Exception {
+        RawV5Client raw = track(RawV5Client.connected(broker.port(), "v5s-order", true,
+                p -> p.sessionExpiryInterval = 60L));
+        raw.subscribe("v5s/order/+", 2);
+        PahoV5Client pub = paho("v5s-order-pub", true, null);
+        pub.publish("v5s/order/q2", "exactly-once", 2, false);
+        Publish q2 = raw.expect(Publish.class);
+        assertEquals(2, q2.qos());
+        raw.send(io.starling.protocol.Ack.of(io.starling.protocol.PacketType.PUBREC, q2.packetId(), 0));
+        io.starling.protocol.Ack rel = raw.expect(io.starling.protocol.Ack.class);
+        assertEquals(io.starling.protocol.PacketType.PUBREL, rel.type());
+        assertEquals(q2.packetId(), rel.packetId());
+        List<Publish> firsts = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            pub.publish("v5s/order/q1", "m" + i, 1, false);
+            firsts.add(raw.expect(Publish.class));
+        }
+        raw.abort(); // no PUBCOMP, no PUBACKs
+
+        RawV5Client again = track(RawV5Client.connect(broker.port(), "v5s-order", false, 60,
+                p -> p.sessionExpiryInterval = 60L, null));
+        assertTrue(again.connAck().sessionPresent());
+        io.starling.protocol.Packet first = again.poll(5000);
+        assertTrue(first instanceof io.starling.protocol.Ack a && a.type() == io.starling.protocol.PacketType.PUBREL
+                && a.packetId() == q2.packetId(),
+                "a QoS 2 message already PUBREC'd is resumed with PUBREL, not resent [MQTT-4.4.0-1]; got " + first);
+        for (int i = 0; i < 3; i++) {
+            Publish p = again.expect(Publish.class);
+            assertTrue(p.dup(), "resend has DUP=1");
+            assertEquals(firsts.get(i).packetId(), p.packetId(), "resent in the original order [MQTT-4.6.0-1]");
+            assertEquals("m" + i, RawV5Client.text(p));
+            again.puback(p.packetId());
+        }
+        again.send(io.starling.protocol.Ack.of(io.starling.protocol.PacketType.PUBCOMP, q2.packetId(), 0));
+        assertNull(again.poll(500), "nothing else is resent");
+    }
+
+    @Test
+    void sessionExpiryIntervalFromDisconnectReplacesTheOneFromConnect() throws Exception {
+        PahoV5Client first = paho("v5s-disc-expiry", true, 60L);
+        first.subscribe("v5s/disc-expiry", 1);
+        org.eclipse.paho.mqttv5.common.packet.MqttProperties dp = new org.eclipse.paho.mqttv5.common.packet.MqttProperties();
+        dp.setSessionExpiryInterval(0L);
+        first.client.disconnect(1000, null, null, 0, dp).waitForCompletion(5000);
+
+        PahoV5Client again = paho("v5s-disc-expiry", false, 60L);
+        assertFalse(again.connectToken.getSessionPresent(),
+                "Session Expiry Interval 0 on DISCONNECT ends the session at once (spec 3.14.2.2.2)");
+    }
 }

@@ -184,4 +184,19 @@ class PahoV5SubscriptionOptionsIT {
         assertArrayEquals(new int[] {0x00, 0x11}, codes);
         assertArrayEquals(new int[] {0x11}, c.unsubscribe("so/unsub/a"), "a second unsubscribe finds nothing");
     }
+    @Test
+    void retainedMessageSentOnSubscribeCarriesTheSubscriptionIdentifier() throws Exception {
+        PahoV5Client pub = paho("so-rsid-pub");
+        pub.publish("so/rsid/t", "kept", 1, true);
+        try {
+            PahoV5Client c = paho("so-rsid-sub");
+            c.subscribe(99, sub("so/rsid/#", 1, false, false, 0));
+            PahoV5Client.Received r = c.poll(5000);
+            assertNotNull(r);
+            assertTrue(r.message().isRetained());
+            assertEquals(List.of(99), r.props().getSubscriptionIdentifiers());
+        } finally {
+            pub.publish("so/rsid/t", "", 1, true);
+        }
+    }
 }

@@ -50,7 +50,7 @@ class SharedSubscriptionIT {
         PahoV5Client pub = paho("sh-even-pub");
         int n = 200;
         for (int i = 0; i < n; i++) {
-            pub.client.publish("sh/even", Integer.toString(i).getBytes(), 1, false);
+            pub.publish("sh/even", Integer.toString(i), 1, false);
         }
         List<String> gotA = new ArrayList<>();
         List<String> gotB = new ArrayList<>();

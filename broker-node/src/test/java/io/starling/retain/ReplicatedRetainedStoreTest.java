@@ -1,0 +1,82 @@
+package io.starling.retain;
+
+import io.starling.cluster.membership.ClusterMember;
+import io.starling.cluster.membership.ClusterSettings;
+import java.util.List;
+import java.util.UUID;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Nested;
+
+/** The Hazelcast-backed store as a one-member cluster, and written on one member, read on another. */
+class ReplicatedRetainedStoreTest {
+    static ClusterMember first;
+    static ClusterMember second;
+    static final String CLUSTER = "retained-test-" + UUID.randomUUID();
+
+    @BeforeAll
+    static void startMembers() {
+        first = ClusterMember.start(new ClusterSettings(CLUSTER, "127.0.0.1", 15701, List.of("127.0.0.1")));
+        second = ClusterMember.start(new ClusterSettings(CLUSTER, "127.0.0.1", 15701, List.of("127.0.0.1")));
+    }
+
+    @AfterAll
+    static void stopMembers() {
+        second.close();
+        first.close();
+    }
+
+    @Nested
+    class OneMember extends RetainedStoreContract {
+        ReplicatedRetainedStore store;
+
+        @BeforeEach
+        void create() {
+            store = new ReplicatedRetainedStore(first.hazelcast().getMap("one-" + UUID.randomUUID()));
+        }
+
+        @Override
+        RetainedStore store() {
+            return store;
+        }
+    }
+
+    @Nested
+    class TwoMembers extends RetainedStoreContract {
+        ReplicatedRetainedStore writer;
+        ReplicatedRetainedStore reader;
+        String map;
+
+        @BeforeEach
+        void create() {
+            map = "two-" + UUID.randomUUID();
+            writer = new ReplicatedRetainedStore(first.hazelcast().getMap(map));
+            reader = new ReplicatedRetainedStore(second.hazelcast().getMap(map));
+        }
+
+        @AfterEach
+        void destroy() {
+            first.hazelcast().getMap(map).destroy();
+        }
+
+        @Override
+        RetainedStore store() {
+            return writer;
+        }
+
+        @Override
+        RetainedStore reader() {
+            return reader;
+        }
+
+        @Override
+        void awaitPropagation(int expectedSize) throws InterruptedException {
+            long deadline = System.currentTimeMillis() + 10_000;
+            while (reader.size() != expectedSize && System.currentTimeMillis() < deadline) {
+                Thread.sleep(20);
+            }
+        }
+    }
+}
