@@ -13,6 +13,7 @@ import io.starling.sys.SysPublisher;
 import io.starling.transport.MqttListener;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import java.io.IOException;
@@ -54,19 +55,26 @@ public final class Broker {
                 effective.clusterBindHost(), effective.clusterPort(), effective.clusterMemberList()));
         Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(effective.eventLoops()));
         Broker broker = new Broker(vertx, effective, new SimpleMeterRegistry(), member);
-        return vertx.deployVerticle(() -> new MqttListener(broker.services),
+        // The result is a plain promise: a failure must not wait for callbacks on a closing Vert.x.
+        Promise<Broker> result = Promise.promise();
+        vertx.deployVerticle(() -> new MqttListener(broker.services),
                         new DeploymentOptions().setInstances(effective.eventLoops()))
-                .map(id -> {
-                    if (effective.sysIntervalSeconds() > 0) {
-                        broker.sys.publish();
-                        vertx.setPeriodic(effective.sysIntervalSeconds() * 1000L, t -> broker.sys.publish());
+                .onComplete(ar -> {
+                    if (ar.succeeded()) {
+                        if (effective.sysIntervalSeconds() > 0) {
+                            broker.sys.publish();
+                            vertx.setPeriodic(effective.sysIntervalSeconds() * 1000L, t -> broker.sys.publish());
+                        }
+                        result.complete(broker);
+                    } else {
+                        result.fail(ar.cause());
+                        new Thread(() -> {
+                            vertx.close();
+                            member.close();
+                        }, "starling-failed-start").start();
                     }
-                    return broker;
-                })
-                .recover(e -> vertx.close().transform(v -> {
-                    member.close();
-                    return Future.failedFuture(e);
-                }));
+                });
+        return result.future();
     }
 
     private static int freePort(String host) {

@@ -146,4 +146,20 @@ class HiveMqClientIT {
                     + "[MQTT-3.1.3-9]");
         }
     }
+    @Test
+    void willIsPublishedWhenTheSessionExpiresBeforeTheWillDelay() throws Exception {
+        Mqtt5BlockingClient watcher = v5("hq-will-expiry-watch");
+        try (Mqtt5BlockingClient.Mqtt5Publishes inbox = watcher.publishes(MqttGlobalPublishFilter.ALL)) {
+            watcher.subscribeWith().topicFilter("hq/will/expiry").qos(MqttQos.AT_LEAST_ONCE).send();
+            RawV5Client dying = RawV5Client.connect(broker.port(), "hq-will-expiry", true, 60,
+                    p -> p.sessionExpiryInterval = 1L, delayedWill("hq/will/expiry", 30));
+            assertEquals(0, dying.connAck().reasonCode());
+            long closedAt = System.nanoTime();
+            dying.abort();
+            Optional<Mqtt5Publish> will = inbox.receive(5, TimeUnit.SECONDS);
+            long elapsedMs = (System.nanoTime() - closedAt) / 1_000_000;
+            assertTrue(will.isPresent(), "the will goes out when the session ends, whichever comes first (spec 3.1.3.2.2)");
+            assertTrue(elapsedMs >= 900, "will arrived after " + elapsedMs + " ms, before the 1 s session expiry");
+        }
+    }
 }

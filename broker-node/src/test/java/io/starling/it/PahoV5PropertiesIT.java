@@ -169,4 +169,17 @@ class PahoV5PropertiesIT {
             c.disconnect();
         }
     }
+    @Test
+    void pubrecSaysNoMatchingSubscribersForQos2WhenNobodySubscribed() throws Exception {
+        RawV5Client c = RawV5Client.connected(broker.port(), "pr-nomatch-q2", true, null);
+        toClose.add(c);
+        c.publish("pr/nomatch/q2/nobody", 2, "z", null);
+        io.starling.protocol.Ack rec = c.expect(io.starling.protocol.Ack.class);
+        assertEquals(io.starling.protocol.PacketType.PUBREC, rec.type());
+        assertEquals(0x10, rec.reasonCode(), "PUBREC 0x10 No matching subscribers");
+        c.send(io.starling.protocol.Ack.of(io.starling.protocol.PacketType.PUBREL, rec.packetId(), 0));
+        io.starling.protocol.Ack comp = c.expect(io.starling.protocol.Ack.class);
+        assertEquals(io.starling.protocol.PacketType.PUBCOMP, comp.type());
+        assertEquals(0, comp.reasonCode(), "the QoS 2 flow completes normally after a 0x10 PUBREC");
+    }
 }

@@ -40,13 +40,20 @@ class ReceiveMaximumIT {
         return c;
     }
 
+    /** QoS 1 publish that waits for its PUBACK (a publisher must itself respect the broker's Receive Maximum of 2). */
+    static void publishAcked(RawV5Client pub, String topic, String payload) throws Exception {
+        pub.publish(topic, 1, payload, null);
+        Ack ack = pub.expect(Ack.class);
+        assertEquals(PacketType.PUBACK, ack.type());
+    }
+
     @Test
     void brokerNeverHasMoreThanTheClientsReceiveMaximumQos1MessagesInFlight() throws Exception {
         RawV5Client sub = track(RawV5Client.connected(broker.port(), "rm-window-sub", true, p -> p.receiveMaximum = 2));
         sub.subscribe("rm/window", 1);
-        PahoV5Client pub = track(PahoV5Client.connect(broker.tcpUri(), "rm-window-pub", null));
+        RawV5Client pub = track(RawV5Client.connected(broker.port(), "rm-window-pub", true, null));
         for (int i = 0; i < 5; i++) {
-            pub.publish("rm/window", "m" + i, 1, false);
+            publishAcked(pub, "rm/window", "m" + i);
         }
         Publish a = sub.expect(Publish.class);
         Publish b = sub.expect(Publish.class);
@@ -111,9 +118,9 @@ class ReceiveMaximumIT {
         RawV5Client sub = track(RawV5Client.connected(broker.port(), "rm-size-sub", true,
                 p -> p.maximumPacketSize = 100L));
         sub.subscribe("rm/size", 1);
-        PahoV5Client pub = track(PahoV5Client.connect(broker.tcpUri(), "rm-size-pub", null));
-        pub.publish("rm/size", "x".repeat(500), 1, false);
-        pub.publish("rm/size", "small", 1, false);
+        RawV5Client pub = track(RawV5Client.connected(broker.port(), "rm-size-pub", true, null));
+        publishAcked(pub, "rm/size", "x".repeat(500));
+        publishAcked(pub, "rm/size", "small");
 
         RawV5Client.Received r = sub.pollReceived(5000);
         assertNotNull(r, "the small message must still be delivered");

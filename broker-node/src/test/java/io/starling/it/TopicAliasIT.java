@@ -112,4 +112,28 @@ class TopicAliasIT {
             assertNull(p.properties().topicAlias, "no alias above the client's Topic Alias Maximum of 0");
         }
     }
+    @Test
+    void aliasZeroIsDisconnectedWith0x94() throws Exception {
+        RawV5Client pub = track(RawV5Client.connected(broker.port(), "ta-zero", true, null));
+        pub.publish("ta/zero", 1, "x", alias(0));
+        pub.expectDisconnect(ReasonCode.TOPIC_ALIAS_INVALID); // [MQTT-3.3.2-8]
+    }
+
+    @Test
+    void emptyTopicWithAnAliasNeverSetIsAProtocolError() throws Exception {
+        RawV5Client pub = track(RawV5Client.connected(broker.port(), "ta-unknown", true, null));
+        pub.publish("", 1, "x", alias(4));
+        pub.expectDisconnect(ReasonCode.PROTOCOL_ERROR); // spec 3.3.4: unknown alias mapping
+    }
+
+    @Test
+    void inboundAliasesDoNotSurviveTheConnection() throws Exception {
+        RawV5Client first = track(RawV5Client.connected(broker.port(), "ta-conn-scope", true, null));
+        first.publish("ta/scope/t", 1, "sets", alias(2));
+        first.expect(io.starling.protocol.Ack.class);
+        first.disconnect();
+        RawV5Client second = track(RawV5Client.connected(broker.port(), "ta-conn-scope", true, null));
+        second.publish("", 1, "uses-old", alias(2));
+        second.expectDisconnect(ReasonCode.PROTOCOL_ERROR); // [MQTT-3.3.2-10] aliases end with the connection
+    }
 }

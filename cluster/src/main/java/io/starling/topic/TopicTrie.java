@@ -137,9 +137,14 @@ public final class TopicTrie<K, V> {
      * including nothing ("sport/#" matches "sport") [MQTT 4.7.1]. If {@code topicIsSystem}, paths
      * whose first level is "+" or "#" are skipped [MQTT-4.7.2-1].
      *
-     * <p>The publish hot path: no allocation except one small stack per call, grown only for
-     * topics deeper than 8 '+' branches. An entry matched through several paths (overlapping
-     * subscriptions) is visited once per path.
+     * <p>The publish hot path. It allocates one small stack per call (grown only when more than 8
+     * '+' branches are pending at once) and, per node holding entries, the iterator that
+     * {@link ConcurrentHashMap#forEach(BiConsumer)} creates; nothing per node visited otherwise,
+     * and no recursion, so a topic of 65,536 levels is no danger to the thread's stack. An entry
+     * matched through several paths (overlapping subscriptions) is visited once per path; the
+     * caller combines them (MQTT 5 section 3.3.4, overlapping subscriptions).
+     *
+     * <p>Pass a random-access list, such as {@link TopicName#levels()}.
      *
      * @param topicLevels   the levels of a {@link TopicName}
      * @param topicIsSystem {@link TopicName#isSystem()}: the first level starts with '$'
@@ -150,17 +155,17 @@ public final class TopicTrie<K, V> {
         if (depth == 0) {
             throw new IllegalArgumentException("a topic name has at least one level [MQTT-4.7.3-1]");
         }
-        // Depth-first without recursion (a topic may have 32k levels): literal children are
+        // Depth-first without recursion (a topic may have 65,536 levels): literal children are
         // followed in place, '+' children are pushed to be taken up later.
-        Node<?, ?>[] nodes = new Node<?, ?>[8];
+        @SuppressWarnings("unchecked")
+        Node<K, V>[] nodes = (Node<K, V>[]) new Node<?, ?>[8];
         int[] depths = new int[8];
         int top = 0;
         nodes[top] = root;
         depths[top++] = 0;
         while (top > 0) {
             top--;
-            @SuppressWarnings("unchecked")
-            Node<K, V> node = (Node<K, V>) nodes[top];
+            Node<K, V> node = nodes[top];
             nodes[top] = null;
             int d = depths[top];
             while (node != null) {
@@ -358,7 +363,7 @@ public final class TopicTrie<K, V> {
      * their own fields so that matching a topic needs no lookup for them. Fields are written under
      * the trie's lock only and read without it.
      */
-    static final class Node<K, V> {
+    private static final class Node<K, V> {
         final Node<K, V> parent;
         final String level;
         volatile ConcurrentHashMap<String, Node<K, V>> children;
