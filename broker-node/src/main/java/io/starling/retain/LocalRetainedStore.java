@@ -35,7 +35,10 @@ public final class LocalRetainedStore implements RetainedStore {
         });
         for (Message m : expired) {
             TopicName t = TopicName.of(m.topic());
-            trie.remove(t.levels(), t.value());
+            // Only the expired message itself: a publisher may have replaced it meanwhile.
+            if (trie.get(t.levels(), t.value()) == m) {
+                trie.remove(t.levels(), t.value());
+            }
         }
     }
 
