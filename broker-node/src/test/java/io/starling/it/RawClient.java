@@ -69,6 +69,11 @@ final class RawClient implements AutoCloseable {
 
     /** Reads one whole packet (fixed header included), or null when the broker closed the connection. */
     byte[] readPacket() throws IOException {
+        return readPacket(in);
+    }
+
+    /** MQTT framing only: one fixed header, its remaining length, and that many bytes; null at end of stream. */
+    static byte[] readPacket(InputStream in) throws IOException {
         int first = in.read();
         if (first < 0) {
             return null;

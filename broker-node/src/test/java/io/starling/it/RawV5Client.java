@@ -98,7 +98,7 @@ final class RawV5Client implements AutoCloseable {
         try {
             InputStream in = socket.getInputStream();
             while (true) {
-                byte[] packet = readPacket(in);
+                byte[] packet = RawClient.readPacket(in);
                 if (packet == null) {
                     break;
                 }
@@ -112,33 +112,6 @@ final class RawV5Client implements AutoCloseable {
             closedByBroker = !socket.isClosed();
             inbox.add(CLOSED);
         }
-    }
-
-    private static byte[] readPacket(InputStream in) throws IOException {
-        int first = in.read();
-        if (first < 0) {
-            return null;
-        }
-        ByteArrayOutputStream buf = new ByteArrayOutputStream();
-        buf.write(first);
-        int length = 0;
-        int shift = 0;
-        int b;
-        do {
-            b = in.read();
-            if (b < 0) {
-                return null;
-            }
-            buf.write(b);
-            length |= (b & 0x7F) << shift;
-            shift += 7;
-        } while ((b & 0x80) != 0);
-        byte[] rest = in.readNBytes(length);
-        if (rest.length < length) {
-            return null;
-        }
-        buf.write(rest);
-        return buf.toByteArray();
     }
 
     /** The CONNACK (waits up to 5 s). */
