@@ -21,7 +21,6 @@ import io.starling.protocol.Subscribe;
 import io.starling.protocol.UnsubAck;
 import io.starling.protocol.Unsubscribe;
 import io.vertx.core.buffer.Buffer;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
