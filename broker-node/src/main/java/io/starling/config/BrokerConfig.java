@@ -25,7 +25,10 @@ public record BrokerConfig(
         String clusterName,
         String clusterBindHost,
         int clusterPort,
-        String clusterMembers) {
+        String clusterMembers,
+        String clusterKubernetesServiceDns,
+        int clusterBackupCount,
+        int clusterLinkPort) {
 
     /** A key: its dotted name, default, and inclusive range for numbers. */
     public record Key(String name, Object defaultValue, long min, long max, String help) {
@@ -69,6 +72,12 @@ public record BrokerConfig(
         key("cluster.port", 5701, 1, 65535, "first Hazelcast port tried (the next free one is taken)");
         key("cluster.members", "", 0, 0,
                 "comma-separated host:port of other members; empty: a one-member cluster that joins nothing");
+        key("cluster.kubernetes-service-dns", "", 0, 0,
+                "DNS name of a Kubernetes headless service to discover members by (instead of cluster.members)");
+        key("cluster.backup-count", 1, 0, 6,
+                "copies of shared state (sessions, queued messages, retained) kept on other members");
+        key("cluster.link-port", 5801, 1, 65535,
+                "first port tried for node-to-node message forwarding (the next free one is taken)");
     }
 
     public static BrokerConfig defaults() {
@@ -88,6 +97,6 @@ public record BrokerConfig(
         return new BrokerConfig(listenerHost, port, allowAnonymousNonLoopback, eventLoops, maxPacketSize,
                 maxKeepAliveSeconds, connectTimeoutSeconds, receiveMaximum, maxInflight, maxQueuedMessages,
                 maxSessionExpirySeconds, topicAliasMaximum, sysIntervalSeconds, clusterName, clusterBindHost,
-                clusterPort, clusterMembers);
+                clusterPort, clusterMembers, clusterKubernetesServiceDns, clusterBackupCount, clusterLinkPort);
     }
 }

@@ -87,7 +87,14 @@ public final class ConfigLoader {
                 (String) v.get("cluster.name"),
                 (String) v.get("cluster.bind-host"),
                 ((Long) v.get("cluster.port")).intValue(),
-                (String) v.get("cluster.members"));
+                (String) v.get("cluster.members"),
+                (String) v.get("cluster.kubernetes-service-dns"),
+                ((Long) v.get("cluster.backup-count")).intValue(),
+                ((Long) v.get("cluster.link-port")).intValue());
+        if (!config.clusterKubernetesServiceDns().isEmpty() && !config.clusterMemberList().isEmpty()) {
+            throw new ConfigException("cluster.members and cluster.kubernetes-service-dns are both set: "
+                    + "choose one way for members to find each other");
+        }
         if (!config.listenerIsLoopback() && !config.allowAnonymousNonLoopback()) {
             throw new ConfigException("listener.host is " + config.listenerHost()
                     + ", which is not a loopback address, and no authentication is configured: set "
