@@ -1,10 +1,14 @@
 package io.starling;
 
-import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.starling.config.BrokerConfig;
 import io.starling.metrics.BrokerMetrics;
+import io.starling.cluster.forwarding.LinkMembership;
+import io.starling.cluster.forwarding.NodeLinks;
 import io.starling.cluster.membership.ClusterMember;
+import io.starling.cluster.routes.LocalRoutes;
+import io.starling.cluster.routes.RouteTable;
+import io.starling.routing.Forwarder;
 import io.starling.cluster.membership.ClusterSettings;
 import io.starling.retain.ReplicatedRetainedStore;
 import io.starling.routing.Router;
@@ -21,10 +25,14 @@ import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
+import java.util.Map;
+import java.util.UUID;
 
 /** One Starling node: wires the shared state, the router and the listeners, and starts them. */
 public final class Broker {
     public static final String VERSION = "0.1.0";
+    /** How long a SUBACK waits at most for every node to confirm a new route. */
+    private static final long ROUTE_SETTLE_TIMEOUT_MS = 5_000;
 
     private final Vertx vertx;
     private final BrokerConfig config;
@@ -32,13 +40,20 @@ public final class Broker {
     private final SysPublisher sys;
     private final ClusterMember member;
 
-    private Broker(Vertx vertx, BrokerConfig config, MeterRegistry registry, ClusterMember member) {
+    private final NodeLinks links;
+
+    private Broker(Vertx vertx, BrokerConfig config, BrokerMetrics metrics, ClusterMember member, NodeLinks links) {
         this.vertx = vertx;
         this.config = config;
         this.member = member;
-        BrokerMetrics metrics = new BrokerMetrics(registry);
-        Router router = new Router(new ReplicatedRetainedStore(member.hazelcast().getMap("starling.retained")));
+        this.links = links;
+        RouteTable routes = new RouteTable(links.localNode());
+        LocalRoutes localRoutes = new LocalRoutes(vertx, links, routes, ROUTE_SETTLE_TIMEOUT_MS);
+        Router router = new Router(new ReplicatedRetainedStore(member.hazelcast().getMap("starling.retained")),
+                routes, localRoutes, new Forwarder(links, metrics));
         this.services = new Services(vertx, config, router, metrics);
+        // Links follow membership from here on: a node that leaves takes its routes with it.
+        LinkMembership.follow(member.hazelcast(), links, localRoutes::peerLeft);
         this.sys = new SysPublisher(router, services.registry(), metrics, VERSION);
         metrics.gauge("starling_sessions", "sessions on this node, online and offline", () -> services.registry().size());
         metrics.gauge("starling_subscriptions", "subscriptions on this node", router::subscriptionCount);
@@ -46,17 +61,43 @@ public final class Broker {
         metrics.gauge("starling_cluster_members", "members of the Hazelcast cluster", member::memberCount);
     }
 
-    /** Starts a node; with listener.port 0 a free port is chosen first, then shared by every listener. */
+    /**
+     * Starts a node: its link server first (its port is advertised to the cluster), then its
+     * Hazelcast member, which joins the cluster, then the MQTT listeners. With listener.port 0 a
+     * free port is chosen first, then shared by every listener.
+     */
     public static Future<Broker> start(BrokerConfig config) {
         BrokerConfig effective = config.listenerPort() == 0
                 ? config.withListenerPort(freePort(config.listenerHost())) : config;
-        // Blocking, before any event loop runs: a single node is a one-member cluster (ADR 0003).
-        ClusterMember member = ClusterMember.start(new ClusterSettings(effective.clusterName(),
-                effective.clusterBindHost(), effective.clusterPort(), effective.clusterMemberList()));
         Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(effective.eventLoops()));
-        Broker broker = new Broker(vertx, effective, new SimpleMeterRegistry(), member);
+        BrokerMetrics metrics = new BrokerMetrics(new SimpleMeterRegistry());
+        NodeLinks links = new NodeLinks(vertx, "node-" + UUID.randomUUID().toString().substring(0, 8), 100_000);
         // The result is a plain promise: a failure must not wait for callbacks on a closing Vert.x.
         Promise<Broker> result = Promise.promise();
+        links.listen(effective.clusterBindHost(), effective.clusterLinkPort())
+                .compose(linkPort -> vertx.executeBlocking(() -> {
+                    // A single node is a one-member cluster (ADR 0003).
+                    ClusterMember member = ClusterMember.start(new ClusterSettings(effective.clusterName(),
+                            effective.clusterBindHost(), effective.clusterPort(), effective.clusterMemberList(),
+                            Map.of(LinkMembership.NODE, links.localNode(),
+                                    LinkMembership.LINK_PORT, String.valueOf(linkPort))));
+                    return new Broker(vertx, effective, metrics, member, links);
+                }))
+                .onComplete(ar -> {
+                    if (ar.succeeded()) {
+                        deployListeners(ar.result(), result);
+                    } else {
+                        result.fail(ar.cause());
+                        new Thread(vertx::close, "starling-failed-start").start();
+                    }
+                });
+        return result.future();
+    }
+
+    private static void deployListeners(Broker broker, Promise<Broker> result) {
+        Vertx vertx = broker.vertx;
+        BrokerConfig effective = broker.config;
+        ClusterMember member = broker.member;
         vertx.deployVerticle(() -> new MqttListener(broker.services),
                         new DeploymentOptions().setInstances(effective.eventLoops()))
                 .onComplete(ar -> {
@@ -74,7 +115,6 @@ public final class Broker {
                         }, "starling-failed-start").start();
                     }
                 });
-        return result.future();
     }
 
     private static int freePort(String host) {
@@ -102,7 +142,11 @@ public final class Broker {
         return sys;
     }
 
+    public String nodeId() {
+        return links.localNode();
+    }
+
     public Future<Void> close() {
-        return vertx.close().andThen(r -> member.close());
+        return links.close().eventually(() -> vertx.close()).andThen(r -> member.close());
     }
 }

@@ -19,6 +19,9 @@ public final class BrokerMetrics {
     private final Counter bytesOut;
     private final Counter connectionsAccepted;
     private final Counter willsPublished;
+    private final Counter forwarded;
+    private final Counter forwardsReceived;
+    private final Counter forwardsFailed;
     private final ConcurrentHashMap<String, Counter> protocolErrors = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, Counter> dropped = new ConcurrentHashMap<>();
     private final AtomicLong connections = new AtomicLong();
@@ -36,6 +39,13 @@ public final class BrokerMetrics {
         bytesOut = Counter.builder("starling_bytes_sent").baseUnit("bytes").register(registry);
         connectionsAccepted = Counter.builder("starling_connections_accepted")
                 .description("TCP connections accepted").register(registry);
+        forwarded = Counter.builder("starling_messages_forwarded")
+                .description("messages forwarded to another node, once per node").register(registry);
+        forwardsReceived = Counter.builder("starling_messages_forwarded_in")
+                .description("messages other nodes forwarded to this one").register(registry);
+        forwardsFailed = Counter.builder("starling_forwards_failed")
+                .description("QoS 1/2 forwards whose node left or whose link broke before it accepted them")
+                .register(registry);
         willsPublished = Counter.builder("starling_wills_published")
                 .description("will messages published").register(registry);
         registry.gauge("starling_connections", connections);
@@ -69,6 +79,18 @@ public final class BrokerMetrics {
         connectionsAccepted.increment();
         long now = connections.incrementAndGet();
         maxConnections.accumulateAndGet(now, Math::max);
+    }
+
+    public void forwarded() {
+        forwarded.increment();
+    }
+
+    public void forwardReceived() {
+        forwardsReceived.increment();
+    }
+
+    public void forwardFailed() {
+        forwardsFailed.increment();
     }
 
     public void willPublished() {

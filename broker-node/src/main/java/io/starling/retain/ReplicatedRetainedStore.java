@@ -37,6 +37,9 @@ public final class ReplicatedRetainedStore implements RetainedStore {
     @Override
     public void put(TopicName topic, Message message) {
         index.put(topic, message);
+        if (topic.value().startsWith("$SYS/")) {
+            return; // each node's own statistics: not shared
+        }
         byte[] bytes = MessageCodec.encode(message);
         if (message.expiresAtMillis() != 0) {
             long ttl = Math.max(1, message.expiresAtMillis() - System.currentTimeMillis());

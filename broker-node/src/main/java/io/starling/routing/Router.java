@@ -1,8 +1,11 @@
 package io.starling.routing;
 
+import io.starling.cluster.routes.LocalRoutes;
+import io.starling.cluster.routes.RouteTable;
 import io.starling.retain.RetainedStore;
 import io.starling.topic.TopicFilter;
 import io.starling.topic.TopicName;
+import io.vertx.core.Future;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -10,27 +13,47 @@ import java.util.Map;
 
 /**
  * Matches a published message against the subscriptions and hands one delivery to each matching
- * session. Runs on the publisher's event loop; deliveries hop to each subscriber's own context
- * through its mailbox, which keeps per-publisher order (spec 4.6).
+ * session, on this node and, through the {@link Forwarder}, on the others. Two-level routing: the
+ * {@link RouteTable} says which nodes want a topic, this node's {@link SubscriptionIndex} says
+ * which of its sessions do. A single node is the same code with an empty route table.
+ *
+ * <p>Runs on the publisher's event loop; deliveries hop to each subscriber's own context through
+ * its mailbox, and forwards leave on one ordered link per node, which keeps per-publisher order
+ * on every node (spec 4.6).
  */
 public final class Router {
+    private static final Future<Integer>[] COUNTS = counts();
+
     private final SubscriptionIndex index = new SubscriptionIndex();
     private final RetainedStore retained;
+    private final RouteTable routes;
+    private final LocalRoutes localRoutes;
+    private final Forwarder forwarder;
 
-    public Router(RetainedStore retained) {
+    public Router(RetainedStore retained, RouteTable routes, LocalRoutes localRoutes, Forwarder forwarder) {
         this.retained = retained;
+        this.routes = routes;
+        this.localRoutes = localRoutes;
+        this.forwarder = forwarder;
+        forwarder.bind(this);
     }
 
     public RetainedStore retained() {
         return retained;
     }
 
+    public String localNode() {
+        return routes.localNode();
+    }
+
     /**
-     * Routes a message: updates the retained store when RETAIN is set, then delivers it.
+     * Routes a client's message: updates the retained store when RETAIN is set, then delivers it
+     * here and forwards it to the nodes that want it.
      *
-     * @return how many subscriptions it reached (5.0 PUBACK says 0x10 when none)
+     * @return how many subscriptions it reached (5.0 PUBACK says 0x10 when none); complete at once
+     *         unless a QoS 1/2 message went to another node, when it completes as that node accepts it
      */
-    public int publish(TopicName topic, Message message) {
+    public Future<Integer> publish(TopicName topic, Message message) {
         if (message.retain()) {
             // [MQTT-3.3.1-5] store it; [MQTT-3.3.1-6] an empty payload removes it [MQTT-3.3.1-7].
             if (message.payload().length == 0) {
@@ -39,25 +62,94 @@ public final class Router {
                 retained.put(topic, message);
             }
         }
-        Matches matches = new Matches(message);
-        index.direct().matchTopic(topic.levels(), topic.isSystem(), matches::direct);
-        index.shared().matchTopic(topic.levels(), topic.isSystem(), matches::shared);
-        return matches.deliver();
+        int local = deliverDirect(topic, message);
+        if (!routes.hasRemoteRoutes()) {
+            return count(local);
+        }
+        Targets targets = new Targets();
+        routes.match(topic, targets);
+        List<Future<Integer>> remote = null;
+        for (Map.Entry<String, Targets.Node> t : targets.nodes.entrySet()) {
+            Future<Integer> f = forwarder.forward(t.getKey(), message, t.getValue().direct, t.getValue().shared);
+            if (f.isComplete() && f.succeeded()) {
+                local += f.result();
+            } else {
+                if (remote == null) {
+                    remote = new ArrayList<>(targets.nodes.size());
+                }
+                remote.add(f);
+            }
+        }
+        for (String sharedFilter : targets.localShared) {
+            local += deliverShared(TopicFilter.of(sharedFilter), message, null) ? 1 : 0;
+        }
+        if (remote == null) {
+            return count(local);
+        }
+        int base = local;
+        List<Future<Integer>> pending = remote;
+        return Future.join(pending).transform(ar -> {
+            int n = base;
+            for (Future<Integer> f : pending) {
+                n += f.succeeded() ? f.result() : 0;
+            }
+            return count(n);
+        });
+    }
+
+    /** Publishes a message of this node only ($SYS): never forwarded, retained in this node's store. */
+    public int publishLocal(TopicName topic, Message message) {
+        if (message.retain()) {
+            retained.put(topic, message);
+        }
+        return deliverDirect(topic, message);
+    }
+
+    /**
+     * A message another node forwarded: delivered to this node's matching plain subscriptions
+     * when {@code direct}, and to one local member of each shared subscription in {@code shared}.
+     *
+     * @return how many subscriptions it reached here
+     */
+    public int deliverForwarded(Message message, boolean direct, List<String> shared) {
+        int n = direct ? deliverDirect(TopicName.of(message.topic()), message) : 0;
+        for (String sharedFilter : shared) {
+            if (deliverShared(TopicFilter.of(sharedFilter), message, null)) {
+                n++;
+            } else {
+                forwarder.noSharedMember(sharedFilter);
+            }
+        }
+        return n;
     }
 
     /** @return true when the client already had this filter (Retain Handling 1, [MQTT-3.3.1-10]). */
     public boolean subscribe(Subscriber subscriber, Subscription subscription) {
-        return index.add(subscriber, subscription);
+        boolean existed = index.add(subscriber, subscription);
+        if (!existed) {
+            localRoutes.added(subscription.filter());
+        }
+        return existed;
     }
 
     /** @return true when the subscription existed (UNSUBACK 0x00 rather than 0x11). */
     public boolean unsubscribe(String clientId, TopicFilter filter) {
-        return index.remove(clientId, filter);
+        boolean removed = index.remove(clientId, filter);
+        if (removed) {
+            localRoutes.removed(filter);
+        }
+        return removed;
+    }
+
+    /** Completes once every node routes the subscriptions made so far here; a SUBACK waits for it. */
+    public Future<Void> routesSettled() {
+        return localRoutes.settled();
     }
 
     /**
      * Gives a shared-subscription delivery that its member could not complete to another member
-     * of the same group (spec 4.8.2). If no other member exists it goes back to {@code fallback}.
+     * of the same group (spec 4.8.2): on this node if it has another, else on another node. If no
+     * other member exists anywhere it goes back to {@code fallback}.
      *
      * @return false when it reached nobody
      */
@@ -65,29 +157,100 @@ public final class Router {
         TopicFilter filter = TopicFilter.of(delivery.sharedFilter());
         SubscriptionIndex.SharedGroup group = index.sharedGroup(filter);
         SubscriptionIndex.Entry member = group == null ? null : group.pick(fromClientId);
-        if (member == null) {
-            if (fallback != null) {
-                fallback.deliver(delivery);
-            }
-            return fallback != null;
+        if (member != null) {
+            member.subscriber().deliver(sharedDelivery(delivery.message(), member.subscription(),
+                    delivery.sharedFilter()));
+            return true;
         }
-        Subscription s = member.subscription();
-        member.subscriber().deliver(new Delivery(delivery.message(), Math.min(delivery.message().qos(), s.qos()),
-                false, s.subscriptionId() == 0 ? Delivery.NO_IDS : new int[] {s.subscriptionId()},
-                delivery.sharedFilter()));
-        return true;
+        RouteTable.SharedRoute route = routes.sharedRoute(filter);
+        String node = route == null ? null : route.pick(routes.localNode());
+        if (node != null) {
+            forwarder.forward(node, delivery.message(), false, List.of(delivery.sharedFilter()));
+            return true;
+        }
+        if (fallback != null) {
+            fallback.deliver(delivery);
+        }
+        return fallback != null;
     }
 
     public int subscriptionCount() {
         return index.size();
     }
 
-    /** The matches of one publish, merged so a client with overlapping subscriptions gets one copy. */
+    public RouteTable routes() {
+        return routes;
+    }
+
+    private boolean deliverShared(TopicFilter filter, Message message, String exclude) {
+        SubscriptionIndex.SharedGroup group = index.sharedGroup(filter);
+        SubscriptionIndex.Entry member = group == null ? null : group.pick(exclude);
+        if (member == null) {
+            return false;
+        }
+        member.subscriber().deliver(sharedDelivery(message, member.subscription(), filter.value()));
+        return true;
+    }
+
+    private static Delivery sharedDelivery(Message message, Subscription s, String sharedFilter) {
+        // Retain As Published has no meaning for shared subscriptions; RETAIN is 0 for live messages.
+        return new Delivery(message, Math.min(message.qos(), s.qos()), false,
+                s.subscriptionId() == 0 ? Delivery.NO_IDS : new int[] {s.subscriptionId()}, sharedFilter);
+    }
+
+    private int deliverDirect(TopicName topic, Message message) {
+        Matches matches = new Matches(message);
+        index.direct().matchTopic(topic.levels(), topic.isSystem(), matches::direct);
+        return matches.deliver();
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Future<Integer>[] counts() {
+        Future<Integer>[] c = new Future[64];
+        for (int i = 0; i < c.length; i++) {
+            c[i] = Future.succeededFuture(i);
+        }
+        return c;
+    }
+
+    private static Future<Integer> count(int n) {
+        return n < COUNTS.length ? COUNTS[n] : Future.succeededFuture(n);
+    }
+
+    /** The nodes one publish goes to, and the shared subscriptions whose turn falls on this node. */
+    private final class Targets implements RouteTable.Visitor {
+        /** What one remote node gets: its plain subscriptions, and the shared groups it won. */
+        final class Node {
+            boolean direct;
+            final List<String> shared = new ArrayList<>(0);
+        }
+
+        final Map<String, Node> nodes = new HashMap<>(4);
+        final List<String> localShared = new ArrayList<>(0);
+
+        @Override
+        public void node(String node) {
+            nodes.computeIfAbsent(node, n -> new Node()).direct = true;
+        }
+
+        @Override
+        public void shared(RouteTable.SharedRoute route) {
+            String node = route.pick(null);
+            if (node == null) {
+                return;
+            }
+            if (node.equals(routes.localNode())) {
+                localShared.add(route.sharedFilter());
+            } else {
+                nodes.computeIfAbsent(node, n -> new Node()).shared.add(route.sharedFilter());
+            }
+        }
+    }
+
+    /** The local matches of one publish, merged so a client with overlapping subscriptions gets one copy. */
     private static final class Matches {
         private final Message message;
         private final List<SubscriptionIndex.Entry> direct = new ArrayList<>(4);
-        private final List<SubscriptionIndex.Entry> shared = new ArrayList<>(0);
-        private final List<String> sharedFilters = new ArrayList<>(0);
 
         Matches(Message message) {
             this.message = message;
@@ -102,14 +265,6 @@ public final class Router {
             direct.add(entry);
         }
 
-        void shared(String group, SubscriptionIndex.SharedGroup members) {
-            SubscriptionIndex.Entry member = members.pick(null);
-            if (member != null) {
-                shared.add(member);
-                sharedFilters.add(members.sharedFilter);
-            }
-        }
-
         int deliver() {
             if (direct.size() == 1) {
                 SubscriptionIndex.Entry e = direct.get(0);
@@ -119,13 +274,7 @@ public final class Router {
             } else if (direct.size() > 1) {
                 deliverMerged();
             }
-            for (int i = 0; i < shared.size(); i++) {
-                Subscription s = shared.get(i).subscription();
-                // Retain As Published has no meaning for shared subscriptions; RETAIN is 0 for live messages.
-                shared.get(i).subscriber().deliver(new Delivery(message, Math.min(message.qos(), s.qos()), false,
-                        ids(s), sharedFilters.get(i)));
-            }
-            return direct.size() + shared.size();
+            return direct.size();
         }
 
         /**

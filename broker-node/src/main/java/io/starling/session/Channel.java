@@ -22,6 +22,7 @@ import io.starling.routing.Subscription;
 import io.starling.topic.InvalidTopicException;
 import io.starling.topic.TopicFilter;
 import io.starling.topic.TopicName;
+import io.vertx.core.Future;
 import io.vertx.core.internal.ContextInternal;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -66,6 +67,7 @@ public final class Channel {
     private boolean publishWillOnClose = true;
     private final Map<Integer, String> inboundAliases = new HashMap<>();
     private final ArrayDeque<Packet> heldUntilAttached = new ArrayDeque<>();
+    private final OrderedReplies replies;
 
     public Channel(Outbound out, Services services, ContextInternal context, Runnable pauseInput, Runnable resumeInput) {
         this.out = out;
@@ -73,6 +75,7 @@ public final class Channel {
         this.context = context;
         this.pauseInput = pauseInput;
         this.resumeInput = resumeInput;
+        this.replies = new OrderedReplies(context);
     }
 
     // ---- accessors used by the session and the transport ----
@@ -185,6 +188,7 @@ public final class Channel {
     public void onClosed() {
         State was = state;
         state = State.CLOSED;
+        replies.close();
         if (was == State.CONNECTED && session != null) {
             Session s = session;
             session = null;
@@ -305,6 +309,7 @@ public final class Channel {
         }
         session = null;
         state = State.CLOSED;
+        replies.close();
         out.close();
     }
 
@@ -367,20 +372,24 @@ public final class Channel {
             // $SYS is the broker's; clients' publishes there are refused, not routed.
             log.debug("client {}: publish to {} refused", clientId, topic);
             services.metrics.dropped("not_authorized");
-            acknowledge(p, ReasonCode.NOT_AUTHORIZED);
+            replies.now(() -> acknowledge(p, ReasonCode.NOT_AUTHORIZED));
             return;
         }
         if (qos == 2 && !session.inboundQos2Begin(p.packetId())) {
             // [MQTT-4.3.3-10] a resend of a QoS 2 publish we have: answer PUBREC, do not route again.
-            out.send(Ack.of(PacketType.PUBREC, p.packetId(), ReasonCode.SUCCESS));
+            replies.now(() -> out.send(Ack.of(PacketType.PUBREC, p.packetId(), ReasonCode.SUCCESS)));
             return;
         }
         Long expiry = version.isV5() ? props.messageExpiryInterval : null;
         long now = expiry == null ? 0 : System.currentTimeMillis();
         Message m = new Message(topic, p.payload(), qos, p.retain(), Message.forwardedProperties(props),
                 expiry == null ? 0 : now + expiry * 1000, clientId, System.nanoTime());
-        int reached = services.router.publish(name, m);
-        acknowledge(p, reached == 0 && version.isV5() ? ReasonCode.NO_MATCHING_SUBSCRIBERS : ReasonCode.SUCCESS);
+        Future<Integer> reached = services.router.publish(name, m);
+        if (qos > 0) {
+            // The answer waits until every node the message went to has accepted it.
+            replies.after(reached, n -> acknowledge(p, n != null && n == 0 && version.isV5()
+                    ? ReasonCode.NO_MATCHING_SUBSCRIBERS : ReasonCode.SUCCESS));
+        }
     }
 
     private void acknowledge(Publish p, int reasonCode) {
@@ -405,8 +414,8 @@ public final class Channel {
             }
             case PUBREL -> {
                 boolean known = session.inboundQos2Release(a.packetId());
-                out.send(Ack.of(PacketType.PUBCOMP, a.packetId(),
-                        known ? ReasonCode.SUCCESS : ReasonCode.PACKET_IDENTIFIER_NOT_FOUND));
+                replies.now(() -> out.send(Ack.of(PacketType.PUBCOMP, a.packetId(),
+                        known ? ReasonCode.SUCCESS : ReasonCode.PACKET_IDENTIFIER_NOT_FOUND)));
             }
             case PUBCOMP -> session.onPubcomp(a.packetId());
             default -> throw new IllegalStateException(a.type().toString());
@@ -445,14 +454,17 @@ public final class Channel {
                 sendRetained.add(sub);
             }
         }
-        out.send(new SubAck(s.packetId(), Properties.EMPTY, codes));
-        long now = System.currentTimeMillis();
-        for (Subscription sub : sendRetained) {
-            int[] ids = sub.subscriptionId() == 0 ? Delivery.NO_IDS : new int[] {sub.subscriptionId()};
-            services.router.retained().match(sub.filter(), now, m ->
-                    // [MQTT-3.3.1-8] retained messages sent on subscribe carry RETAIN=1.
-                    session.deliver(new Delivery(m, Math.min(m.qos(), sub.qos()), true, ids, null)));
-        }
+        // The SUBACK waits until every node routes the new filters here (issue 3).
+        replies.after(services.router.routesSettled(), v -> {
+            out.send(new SubAck(s.packetId(), Properties.EMPTY, codes));
+            long now = System.currentTimeMillis();
+            for (Subscription sub : sendRetained) {
+                int[] ids = sub.subscriptionId() == 0 ? Delivery.NO_IDS : new int[] {sub.subscriptionId()};
+                services.router.retained().match(sub.filter(), now, m ->
+                        // [MQTT-3.3.1-8] retained messages sent on subscribe carry RETAIN=1.
+                        session.deliver(new Delivery(m, Math.min(m.qos(), sub.qos()), true, ids, null)));
+            }
+        });
     }
 
     private void onUnsubscribe(Unsubscribe u) {
@@ -465,7 +477,7 @@ public final class Channel {
                 codes[i] = ReasonCode.TOPIC_FILTER_INVALID;
             }
         }
-        out.send(new UnsubAck(u.packetId(), Properties.EMPTY, codes));
+        replies.now(() -> out.send(new UnsubAck(u.packetId(), Properties.EMPTY, codes)));
     }
 
     private void onDisconnect(Disconnect d) {

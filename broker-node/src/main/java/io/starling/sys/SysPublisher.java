@@ -56,7 +56,7 @@ public final class SysPublisher {
         for (Map.Entry<String, String> e : snapshot().entrySet()) {
             Message m = new Message(e.getKey(), e.getValue().getBytes(StandardCharsets.UTF_8), 0, true,
                     Properties.EMPTY, 0, "$SYS", now);
-            router.publish(TopicName.of(e.getKey()), m);
+            router.publishLocal(TopicName.of(e.getKey()), m); // per node: never forwarded
         }
     }
 }

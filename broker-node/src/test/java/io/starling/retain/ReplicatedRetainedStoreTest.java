@@ -18,8 +18,8 @@ class ReplicatedRetainedStoreTest {
 
     @BeforeAll
     static void startMembers() {
-        first = ClusterMember.start(new ClusterSettings(CLUSTER, "127.0.0.1", 15701, List.of("127.0.0.1")));
-        second = ClusterMember.start(new ClusterSettings(CLUSTER, "127.0.0.1", 15701, List.of("127.0.0.1")));
+        first = ClusterMember.start(new ClusterSettings(CLUSTER, "127.0.0.1", 15701, List.of("127.0.0.1"), java.util.Map.of()));
+        second = ClusterMember.start(new ClusterSettings(CLUSTER, "127.0.0.1", 15701, List.of("127.0.0.1"), java.util.Map.of()));
     }
 
     @AfterAll

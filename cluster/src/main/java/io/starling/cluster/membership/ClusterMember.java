@@ -25,6 +25,7 @@ public final class ClusterMember implements AutoCloseable {
         config.setProperty("hazelcast.shutdownhook.enabled", "false");
         config.setProperty("hazelcast.logging.type", "jdk");
         config.setProperty("hazelcast.local.localAddress", settings.bindHost());
+        settings.attributes().forEach(config.getMemberAttributeConfig()::setAttribute);
         NetworkConfig network = config.getNetworkConfig();
         network.setPort(settings.port()).setPortAutoIncrement(true).setPortCount(100);
         network.getInterfaces().setEnabled(true).addInterface(settings.bindHost());

@@ -9,6 +9,8 @@ import java.util.List;
  * @param bindHost address the member listens on for other members
  * @param port     first port to try; the next free one up to +100 is taken
  * @param members  static member list ("host:port"); empty means a one-member cluster that joins nothing
+ * @param attributes member attributes other members read (node id, link port)
  */
-public record ClusterSettings(String name, String bindHost, int port, List<String> members) {
+public record ClusterSettings(String name, String bindHost, int port, List<String> members,
+                              java.util.Map<String, String> attributes) {
 }

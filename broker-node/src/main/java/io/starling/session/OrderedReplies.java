@@ -1,0 +1,81 @@
+package io.starling.session;
+
+import io.vertx.core.Future;
+import io.vertx.core.internal.ContextInternal;
+import java.util.ArrayDeque;
+import java.util.function.Consumer;
+
+/**
+ * Answers to a client's packets, sent in the order the packets came although some answers wait:
+ * a PUBACK waits until the nodes the message went to have accepted it, a SUBACK until every node
+ * routes the new filter here. [MQTT-4.6.0-2] PUBACKs and [MQTT-4.6.0-3] PUBRECs go out in the order
+ * their PUBLISHes were received. While nothing waits, an answer goes out at once.
+ *
+ * <p>Confined to the connection's context; completions from other threads hop onto it.
+ */
+final class OrderedReplies {
+    private static final class Slot {
+        final Runnable send;
+        boolean ready;
+
+        Slot(Runnable send) {
+            this.send = send;
+        }
+    }
+
+    private final ContextInternal context;
+    private final ArrayDeque<Slot> waiting = new ArrayDeque<>();
+    private boolean closed;
+
+    OrderedReplies(ContextInternal context) {
+        this.context = context;
+    }
+
+    /** Runs {@code send} now if nothing waits, else after the answers queued before it. */
+    void now(Runnable send) {
+        if (waiting.isEmpty()) {
+            send.run();
+        } else {
+            Slot s = new Slot(send);
+            s.ready = true;
+            waiting.add(s);
+        }
+    }
+
+    /**
+     * Runs {@code send} with the condition's result (null if it failed) once the condition is
+     * complete and everything queued before it went out.
+     */
+    <T> void after(Future<T> condition, Consumer<T> send) {
+        if (condition.isComplete()) {
+            T value = condition.succeeded() ? condition.result() : null;
+            now(() -> send.accept(value));
+            return;
+        }
+        Slot s = new Slot(() -> send.accept(condition.succeeded() ? condition.result() : null));
+        waiting.add(s);
+        condition.onComplete(ar -> {
+            if (context.nettyEventLoop().inEventLoop()) {
+                ready(s);
+            } else {
+                context.runOnContext(v -> ready(s));
+            }
+        });
+    }
+
+    /** The connection is gone: answers still waiting are dropped (the client resends, spec 4.4). */
+    void close() {
+        closed = true;
+        waiting.clear();
+    }
+
+    private void ready(Slot s) {
+        if (closed) {
+            return;
+        }
+        s.ready = true;
+        while (!waiting.isEmpty() && waiting.peek().ready) {
+            waiting.poll().send.run();
+        }
+    }
+}
