@@ -71,6 +71,16 @@ class ReplicatedRetainedStoreTest {
             return reader;
         }
 
+        @org.junit.jupiter.api.Test
+        void sysTopicsStayOnTheNodeThatPublishedThem() throws InterruptedException {
+            writer.put(io.starling.topic.TopicName.of("$SYS/broker/uptime"), message("$SYS/broker/uptime", "5", 0));
+            writer.put(io.starling.topic.TopicName.of("shared/marker"), message("shared/marker", "m", 0));
+            awaitPropagation(1);
+            org.junit.jupiter.api.Assertions.assertEquals(java.util.Set.of("shared/marker"), topicsMatching("#"));
+            org.junit.jupiter.api.Assertions.assertEquals(1, reader.size(), "each node has its own $SYS");
+            org.junit.jupiter.api.Assertions.assertEquals(2, writer.size());
+        }
+
         @Override
         void awaitPropagation(int expectedSize) throws InterruptedException {
             long deadline = System.currentTimeMillis() + 10_000;

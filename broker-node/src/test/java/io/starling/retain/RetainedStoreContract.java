@@ -45,12 +45,12 @@ abstract class RetainedStoreContract {
         store().put(TopicName.of("a/b"), message("a/b", "1", 0));
         store().put(TopicName.of("a/b"), message("a/b", "2", 0));
         store().put(TopicName.of("a/c"), message("a/c", "3", 0));
-        store().put(TopicName.of("$SYS/x"), message("$SYS/x", "4", 0));
+        store().put(TopicName.of("$app/x"), message("$app/x", "4", 0));
         awaitPropagation(3);
         assertEquals(3, reader().size());
         assertEquals(Set.of("a/b", "a/c"), topicsMatching("a/+"));
-        assertEquals(Set.of("a/b", "a/c"), topicsMatching("#"), "[MQTT-4.7.2-1] # does not match $SYS");
-        assertEquals(Set.of("$SYS/x"), topicsMatching("$SYS/#"));
+        assertEquals(Set.of("a/b", "a/c"), topicsMatching("#"), "[MQTT-4.7.2-1] # does not match $ topics");
+        assertEquals(Set.of("$app/x"), topicsMatching("$app/#"));
         List<String> payloads = new ArrayList<>();
         reader().match(TopicFilter.of("a/b"), System.currentTimeMillis(),
                 m -> payloads.add(new String(m.payload(), StandardCharsets.UTF_8)));
