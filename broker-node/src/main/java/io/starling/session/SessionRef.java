@@ -18,7 +18,8 @@ import org.slf4j.LoggerFactory;
  * session lives on, which moves to the context of each new connection: one FIFO queue keeps the
  * order of deliveries across such a move (spec 4.6).
  *
- * <p>The session state ({@link #session}, timers, will) is only touched on that context.
+ * <p>The session state ({@link #session}, timers, will) is only touched on that context. When the will
+ * goes out and when the session ends is decided by {@link SessionLifetime}; this class carries it out.
  */
 final class SessionRef implements Subscriber {
     private static final Logger log = LoggerFactory.getLogger(SessionRef.class);
@@ -39,10 +40,9 @@ final class SessionRef implements Subscriber {
     // Confined to context:
     Session session;
     private boolean dead;
-    private Connect.Will will;
+    private final SessionLifetime lifetime = new SessionLifetime();
     private long willTimer = -1;
     private long expiryTimer = -1;
-    private int generation;
 
     SessionRef(String clientId, ContextInternal context, Services services) {
         this.clientId = clientId;
@@ -120,25 +120,24 @@ final class SessionRef implements Subscriber {
             return;
         }
         Session s = session;
-        if (s != null && s.channel != null) {
+        boolean takeover = s != null && s.channel != null;
+        if (takeover) {
             Channel old = s.channel;
             s.detach();
             online = false;
             old.takenOver(); // [MQTT-3.1.4-3] the existing connection is closed, 5.0: reason 0x8E
-            // Spec 3.1.2.5: the old will goes out unless the new connection resumes the session and a delay runs.
-            if (will != null && (req.cleanStart() || willDelay(will) == 0)) {
-                publishWill();
-            }
         }
-        cancelTimers();
-        if (s != null && req.cleanStart()) {
-            if (will != null) {
-                publishWill(); // the session ends, so its pending will is sent (spec 3.1.3.2.2)
-            }
-            s.end();
+        SessionLifetime.Plan plan = lifetime.connected(s != null, takeover, req.cleanStart(), req.will());
+        if (plan.cancelTimers()) {
+            cancelTimers();
+        }
+        if (plan.will() != null) {
+            publishWill(plan.will());
+        }
+        if (plan.endSession()) {
+            s.end(); // clean start: the old session ends here and a new one follows
             s = null;
         }
-        will = null;
         boolean present = s != null;
         if (s == null) {
             s = new Session(clientId, this, services);
@@ -146,8 +145,6 @@ final class SessionRef implements Subscriber {
         s.expirySeconds = req.expirySeconds();
         s.attaching = true;
         session = s;
-        will = req.will();
-        generation++;
         online = true;
         ContextInternal target = ch.context();
         context = target; // from here on, deliveries run on the new connection's context
@@ -168,43 +165,43 @@ final class SessionRef implements Subscriber {
         s.detach();
         online = false;
         s.expirySeconds = expirySeconds;
-        if (!publishWill) {
-            will = null; // [MQTT-3.1.2-10] a normal DISCONNECT discards the will
-        }
-        long sessionMs = expirySeconds * 1000;
-        if (will != null) {
-            long delay = Math.min(willDelay(will), expirySeconds);
-            if (delay == 0) {
-                publishWill();
-            } else {
-                int gen = generation;
-                willTimer = services.vertx.setTimer(delay * 1000, t -> post((Task) r -> r.willDelayElapsed(gen)));
-            }
-        }
-        if (expirySeconds == 0) {
-            endSession();
-        } else if (expirySeconds < 0xFFFF_FFFFL) { // spec 3.1.2.11.2: 0xFFFFFFFF never expires
-            int gen = generation;
-            expiryTimer = services.vertx.setTimer(sessionMs, t -> post((Task) r -> r.expired(gen)));
-        }
+        carryOut(lifetime.connectionLost(publishWill, expirySeconds));
     }
 
-    private void willDelayElapsed(int gen) {
-        if (gen == generation && !online && will != null) {
+    private void timerFired(long id, SessionLifetime.Timer timer) {
+        if (id == willTimer) {
             willTimer = -1;
-            publishWill();
+        } else if (id == expiryTimer) {
+            expiryTimer = -1;
+        }
+        SessionLifetime.Plan plan = lifetime.timerFired(timer);
+        if (plan.endSession()) {
+            log.debug("client {}: session expired", clientId);
+        }
+        carryOut(plan);
+    }
+
+    /** Does what the lifetime decided after a connection was lost or a timer fired. */
+    private void carryOut(SessionLifetime.Plan plan) {
+        if (plan.cancelTimers()) {
+            cancelTimers();
+        }
+        if (plan.will() != null) {
+            publishWill(plan.will());
+        }
+        if (plan.endSession()) {
+            endSession();
+        }
+        if (plan.willTimer() != null) {
+            willTimer = arm(plan.willTimer());
+        }
+        if (plan.expiryTimer() != null) {
+            expiryTimer = arm(plan.expiryTimer());
         }
     }
 
-    private void expired(int gen) {
-        if (gen == generation && !online && session != null) {
-            expiryTimer = -1;
-            if (will != null) {
-                publishWill(); // the session ends before the will delay: the will goes now
-            }
-            log.debug("client {}: session expired", clientId);
-            endSession();
-        }
+    private long arm(SessionLifetime.Timer timer) {
+        return services.vertx.setTimer(timer.delayMillis(), id -> post((Task) r -> r.timerFired(id, timer)));
     }
 
     private void endSession() {
@@ -226,14 +223,7 @@ final class SessionRef implements Subscriber {
         }
     }
 
-    private static long willDelay(Connect.Will w) {
-        Long d = w.properties() == null ? null : w.properties().willDelayInterval;
-        return d == null ? 0 : d;
-    }
-
-    private void publishWill() {
-        Connect.Will w = will;
-        will = null;
+    private void publishWill(Connect.Will w) {
         long now = System.currentTimeMillis();
         Long expiry = w.properties() == null ? null : w.properties().messageExpiryInterval;
         Message m = new Message(w.topic(), w.payload(), w.qos(), w.retain(), Message.forwardedProperties(w.properties()),
