@@ -6,6 +6,7 @@ import io.starling.metrics.BrokerMetrics;
 import io.starling.cluster.forwarding.LinkMembership;
 import io.starling.cluster.forwarding.NodeLinks;
 import io.starling.cluster.membership.ClusterMember;
+import io.starling.cluster.registry.ClientRegistry;
 import io.starling.cluster.routes.LocalRoutes;
 import io.starling.cluster.routes.RouteTable;
 import io.starling.routing.Forwarder;
@@ -51,7 +52,8 @@ public final class Broker {
         LocalRoutes localRoutes = new LocalRoutes(vertx, links, routes, ROUTE_SETTLE_TIMEOUT_MS);
         Router router = new Router(new ReplicatedRetainedStore(member.hazelcast().getMap("starling.retained")),
                 routes, localRoutes, new Forwarder(links, metrics));
-        this.services = new Services(vertx, config, router, metrics);
+        this.services = new Services(vertx, config, router, metrics, links,
+                new ClientRegistry(vertx, member.hazelcast().getMap(ClientRegistry.MAP), links.localNode()));
         // Links follow membership from here on: a node that leaves takes its routes with it.
         LinkMembership.follow(member.hazelcast(), links, localRoutes::peerLeft);
         this.sys = new SysPublisher(router, services.registry(), metrics, VERSION);

@@ -141,6 +141,13 @@ public final class Router {
         return removed;
     }
 
+    /** Drops a subscription of a session that moved to another node, unless a new session here has it. */
+    public void unsubscribeMoved(Subscriber moved, TopicFilter filter) {
+        if (index.remove(moved.clientId(), filter, moved)) {
+            localRoutes.removed(filter);
+        }
+    }
+
     /** Completes once every node routes the subscriptions made so far here; a SUBACK waits for it. */
     public Future<Void> routesSettled() {
         return localRoutes.settled();

@@ -86,7 +86,18 @@ final class SubscriptionIndex {
 
     /** @return true when the subscription existed. */
     boolean remove(String clientId, TopicFilter f) {
+        return remove(clientId, f, null);
+    }
+
+    /** Removes the subscription only if it delivers to {@code owner} (any subscriber when null). */
+    boolean remove(String clientId, TopicFilter f, Subscriber owner) {
         if (!f.isShared()) {
+            if (owner != null) {
+                Entry e = direct.get(f.levels(), clientId);
+                if (e == null || e.subscriber() != owner) {
+                    return false;
+                }
+            }
             return direct.remove(f.levels(), clientId) != null;
         }
         synchronized (sharedLock) {
@@ -94,7 +105,8 @@ final class SubscriptionIndex {
             if (group == null) {
                 return false;
             }
-            boolean removed = group.members.removeIf(e -> e.subscriber().clientId().equals(clientId));
+            boolean removed = group.members.removeIf(e -> e.subscriber().clientId().equals(clientId)
+                    && (owner == null || e.subscriber() == owner));
             if (removed) {
                 sharedMembers--;
             }

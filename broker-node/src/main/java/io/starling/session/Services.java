@@ -1,5 +1,7 @@
 package io.starling.session;
 
+import io.starling.cluster.forwarding.NodeLinks;
+import io.starling.cluster.registry.ClientRegistry;
 import io.starling.config.BrokerConfig;
 import io.starling.metrics.BrokerMetrics;
 import io.starling.routing.Router;
@@ -12,13 +14,16 @@ public final class Services {
     final Router router;
     final BrokerMetrics metrics;
     final SessionRegistry registry;
+    final SessionTransfer transfer;
 
-    public Services(Vertx vertx, BrokerConfig config, Router router, BrokerMetrics metrics) {
+    public Services(Vertx vertx, BrokerConfig config, Router router, BrokerMetrics metrics, NodeLinks links,
+                    ClientRegistry clients) {
         this.vertx = vertx;
         this.config = config;
         this.router = router;
         this.metrics = metrics;
         this.registry = new SessionRegistry(this);
+        this.transfer = new SessionTransfer(links, clients, registry);
     }
 
     public SessionRegistry registry() {

@@ -305,6 +305,40 @@ final class Session {
         }
     }
 
+    /**
+     * Hands the session's messages over to another node (a takeover there): what is in flight, queued
+     * and QoS 2 received leaves this session, which keeps only its subscriptions until released.
+     */
+    SessionState export() {
+        List<SessionState.Inflight> sent = new ArrayList<>(inflight.size());
+        for (InflightWindow.Entry e : inflight.inOrder()) {
+            sent.add(new SessionState.Inflight(e.packetId, e.released, e.delivery));
+        }
+        SessionState st = new SessionState(expirySeconds, new ArrayList<>(subscriptions.values()), sent,
+                new ArrayList<>(queue), new ArrayList<>(inboundQos2));
+        for (SessionState.Inflight i : sent) {
+            ids.release(i.packetId());
+        }
+        inflight.clear();
+        queue.clear();
+        inboundQos2.clear();
+        return st;
+    }
+
+    /** Takes over a session from another node: its flows continue here with the same packet identifiers. */
+    void importState(SessionState st) {
+        for (SessionState.Inflight i : st.inflight()) {
+            ids.claim(i.packetId());
+            inflight.add(i.packetId(), i.delivery());
+            inflight.get(i.packetId()).released = i.released();
+        }
+        queue.addAll(st.queued());
+        inboundQos2.addAll(st.inboundQos2());
+        for (Subscription s : st.subscriptions()) {
+            subscribe(s);
+        }
+    }
+
     int queued() {
         return queue.size();
     }

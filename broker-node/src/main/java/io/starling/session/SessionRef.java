@@ -43,6 +43,11 @@ final class SessionRef implements Subscriber {
     private final SessionLifetime lifetime = new SessionLifetime();
     private long willTimer = -1;
     private long expiryTimer = -1;
+    /** True while a CONNECT waits for the cluster (claim, takeover): later items wait in the inbox. */
+    private boolean paused;
+    /** Set once the session moved to another node: deliveries still routed here go on to it. */
+    private volatile String relayTo;
+    private java.util.List<io.starling.routing.Subscription> movedSubscriptions = java.util.List.of();
 
     SessionRef(String clientId, ContextInternal context, Services services) {
         this.clientId = clientId;
@@ -83,6 +88,10 @@ final class SessionRef implements Subscriber {
         }
         int n = 0;
         while (true) {
+            if (paused) {
+                scheduled.set(false); // resume() drains again
+                return;
+            }
             Object item = inbox.poll();
             if (item == null) {
                 scheduled.set(false);
@@ -99,9 +108,19 @@ final class SessionRef implements Subscriber {
         }
     }
 
+    private void resume() {
+        paused = false;
+        if (scheduled.compareAndSet(false, true)) {
+            context.runOnContext(v -> drain());
+        }
+    }
+
     private void process(Object item) {
         if (item instanceof Delivery d) {
-            if (session != null) {
+            String moved = relayTo;
+            if (moved != null) {
+                services.transfer.relay(moved, clientId, d);
+            } else if (session != null) {
                 session.deliver(d);
             } else {
                 services.metrics.dropped("no_session");
@@ -113,12 +132,63 @@ final class SessionRef implements Subscriber {
 
     // ---- connect, takeover, disconnect (all run on the context through post) ----
 
-    /** A CONNECT for this client identifier, taken in mailbox order so that racing connects are serialized. */
+    /**
+     * A CONNECT for this client identifier, taken in mailbox order so that racing connects are
+     * serialized. The identifier is claimed cluster-wide first; if another node owned it, that node
+     * hands the session over before this one attaches it. Meanwhile the mailbox waits.
+     */
     void attach(Channel ch, Channel.AttachRequest req) {
         if (dead) {
             services.registry.connect(ch, req); // ended meanwhile: start over with a fresh ref
             return;
         }
+        paused = true;
+        ContextInternal here = context;
+        services.transfer.claim(clientId).onComplete(ar -> here.runOnContext(v -> claimed(ch, req, ar.succeeded()
+                ? ar.result() : null, ar.cause())));
+    }
+
+    private void claimed(Channel ch, Channel.AttachRequest req, String previous, Throwable failure) {
+        if (failure != null) {
+            log.warn("client {}: could not claim the client identifier in the cluster: {}", clientId, failure.toString());
+        }
+        if (previous == null || previous.equals(services.transfer.localNode())) {
+            attachHere(ch, req);
+            return;
+        }
+        if (!services.transfer.isPeer(previous)) {
+            // The owner left the cluster; its sessions' state went with it (durable sessions: issue 3).
+            log.info("client {}: its session was on node {}, which is no longer in the cluster", clientId, previous);
+            attachHere(ch, req);
+            return;
+        }
+        ContextInternal here = context;
+        services.transfer.take(previous, clientId, req.cleanStart()).onComplete(ar -> here.runOnContext(v -> {
+            if (ar.failed()) {
+                log.warn("client {}: node {} did not hand the session over: {}", clientId, previous, ar.cause().toString());
+            } else if (ar.result() != null) {
+                adopt(ar.result(), previous);
+            }
+            attachHere(ch, req);
+        }));
+    }
+
+    /** The session state from the previous owner becomes this node's session. */
+    private void adopt(SessionState state, String from) {
+        if (session != null) {
+            session.end(); // a leftover here is older than the owner's state
+        }
+        Session s = new Session(clientId, this, services);
+        s.expirySeconds = state.expirySeconds();
+        s.importState(state);
+        session = s;
+        log.info("client {}: session taken over from node {} ({} subscriptions, {} in flight, {} queued)", clientId, from,
+                state.subscriptions().size(), state.inflight().size(), state.queued().size());
+        // Once every node routes the session here, the old owner stops relaying and drops its routes.
+        services.router.routesSettled().onComplete(v -> services.transfer.release(from, clientId));
+    }
+
+    private void attachHere(Channel ch, Channel.AttachRequest req) {
         Session s = session;
         boolean takeover = s != null && s.channel != null;
         if (takeover) {
@@ -154,6 +224,55 @@ final class SessionRef implements Subscriber {
         } else {
             target.runOnContext(v -> ch.attached(this, attached, present));
         }
+        resume();
+    }
+
+    /**
+     * Another node asks for this session (its client connected there). The connection here is
+     * closed with 0x8E [MQTT-3.1.4-3], the will handled as for any takeover, and the state handed
+     * over; routes here stay, relaying to the new owner, until it releases them.
+     */
+    void handOver(String toNode, boolean cleanStart, io.starling.cluster.forwarding.NodeLinks.Reply reply) {
+        Session s = session;
+        if (dead || s == null) {
+            reply.ok(io.vertx.core.buffer.Buffer.buffer());
+            return;
+        }
+        boolean takeover = s.channel != null;
+        if (takeover) {
+            Channel old = s.channel;
+            s.detach();
+            online = false;
+            old.takenOver();
+        }
+        SessionLifetime.Plan plan = lifetime.connected(true, takeover, cleanStart, null);
+        cancelTimers();
+        if (plan.will() != null) {
+            publishWill(plan.will());
+        }
+        if (plan.endSession()) {
+            endSession(); // clean start there: the session ends here, nothing moves
+            reply.ok(io.vertx.core.buffer.Buffer.buffer());
+            return;
+        }
+        SessionState state = s.export();
+        movedSubscriptions = state.subscriptions();
+        session = null;
+        dead = true;
+        relayTo = toNode;
+        services.registry.remove(clientId, this);
+        services.transfer.startRelaying(clientId, this);
+        log.info("client {}: session handed over to node {}", clientId, toNode);
+        reply.ok(io.vertx.core.buffer.Buffer.buffer(state.encode()));
+    }
+
+    /** The new owner routes the session itself: the routes here go, and relaying stops. */
+    void releaseRoutes() {
+        for (io.starling.routing.Subscription sub : movedSubscriptions) {
+            services.router.unsubscribeMoved(this, sub.filter());
+        }
+        movedSubscriptions = java.util.List.of();
+        services.transfer.stopRelaying(clientId, this);
     }
 
     /** The attached connection closed; publish or schedule the will, and start the expiry clock. */
@@ -210,6 +329,7 @@ final class SessionRef implements Subscriber {
         session = null;
         dead = true;
         services.registry.remove(clientId, this);
+        services.transfer.released(clientId);
     }
 
     private void cancelTimers() {

@@ -19,6 +19,11 @@ public final class SessionRegistry {
         ref.post((SessionRef.Task) r -> r.attach(ch, req));
     }
 
+    /** The session of this client identifier on this node, or null. */
+    SessionRef localRef(String clientId) {
+        return refs.get(clientId);
+    }
+
     void remove(String clientId, SessionRef ref) {
         refs.remove(clientId, ref);
     }

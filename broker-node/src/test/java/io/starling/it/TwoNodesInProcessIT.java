@@ -127,4 +127,64 @@ class TwoNodesInProcessIT {
             assertNull(sub.poll(300));
         }
     }
+
+    @Test
+    void offlineSessionMovesToTheNodeItsClientReconnectsTo() throws Exception {
+        String id = "mover-" + UUID.randomUUID();
+        try (PahoV5Client first = PahoV5Client.connect(a.tcpUri(), id, o -> {
+            o.setCleanStart(true);
+            o.setSessionExpiryInterval(300L);
+        })) {
+            first.subscribe("move/#", 1);
+            first.disconnect();
+        }
+        try (PahoV5Client pub = PahoV5Client.connect(b.tcpUri(), "mp-" + UUID.randomUUID(), null)) {
+            for (int i = 0; i < 5; i++) {
+                pub.publish("move/q", "queued" + i, 1, false).waitForCompletion(5000);
+            }
+        }
+        try (PahoV5Client again = new PahoV5Client(b.tcpUri(), id)) {
+            again.connect(o -> {
+                o.setCleanStart(false);
+                o.setSessionExpiryInterval(300L);
+            });
+            assertEquals(true, again.connectToken.getSessionPresent(), "CONNACK Session Present after moving nodes");
+            for (int i = 0; i < 5; i++) {
+                PahoV5Client.Received r = again.poll(5000);
+                assertNotNull(r, "queued message " + i);
+                assertEquals("queued" + i, r.text());
+            }
+            try (PahoV5Client pub = PahoV5Client.connect(a.tcpUri(), "mp2-" + UUID.randomUUID(), null)) {
+                pub.publish("move/live", "live", 1, false).waitForCompletion(5000);
+            }
+            PahoV5Client.Received live = again.poll(5000);
+            assertNotNull(live, "the moved subscription gets messages published on the old node");
+            assertEquals("live", live.text());
+            assertNull(again.poll(500), "exactly once");
+        }
+    }
+
+    @Test
+    void connectingOnAnotherNodeTakesTheConnectedSessionOver() throws Exception {
+        String id = "taker-" + UUID.randomUUID();
+        try (PahoV5Client first = PahoV5Client.connect(a.tcpUri(), id, o -> o.setSessionExpiryInterval(300L))) {
+            first.subscribe("take/#", 1);
+            try (PahoV5Client second = new PahoV5Client(b.tcpUri(), id)) {
+                second.connect(o -> {
+                    o.setCleanStart(false);
+                    o.setSessionExpiryInterval(300L);
+                });
+                assertEquals(true, second.connectToken.getSessionPresent());
+                var d = first.disconnects.poll(5, java.util.concurrent.TimeUnit.SECONDS);
+                assertNotNull(d, "the old connection is closed with a DISCONNECT");
+                assertEquals(0x8E, d.getReturnCode(), "[MQTT-3.1.4-3] reason Session taken over");
+                try (PahoV5Client pub = PahoV5Client.connect(a.tcpUri(), "tp-" + UUID.randomUUID(), null)) {
+                    pub.publish("take/x", "after", 1, false).waitForCompletion(5000);
+                }
+                PahoV5Client.Received r = second.poll(5000);
+                assertNotNull(r);
+                assertEquals("after", r.text());
+            }
+        }
+    }
 }

@@ -1,0 +1,126 @@
+package io.starling.session;
+
+import io.starling.routing.Delivery;
+import io.starling.routing.Message;
+import io.starling.routing.MessageCodec;
+import io.starling.routing.Subscription;
+import io.starling.topic.TopicFilter;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A session's state as it moves between nodes on a takeover (spec 4.1: subscriptions, QoS 1/2
+ * messages sent and not completed, messages queued, QoS 2 publishes received and not released),
+ * and its byte form. The first byte is a format version.
+ */
+record SessionState(long expirySeconds, List<Subscription> subscriptions, List<Inflight> inflight,
+                    List<Delivery> queued, List<Integer> inboundQos2) {
+    private static final int FORMAT = 1;
+
+    /** A message sent to the client and not yet completed, with its packet identifier. */
+    record Inflight(int packetId, boolean released, Delivery delivery) {
+    }
+
+    byte[] encode() {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream(256);
+        try (DataOutputStream out = new DataOutputStream(bytes)) {
+            out.writeByte(FORMAT);
+            out.writeLong(expirySeconds);
+            out.writeInt(subscriptions.size());
+            for (Subscription s : subscriptions) {
+                out.writeUTF(s.filter().value());
+                out.writeByte(s.qos());
+                out.writeBoolean(s.noLocal());
+                out.writeBoolean(s.retainAsPublished());
+                out.writeByte(s.retainHandling());
+                out.writeInt(s.subscriptionId());
+            }
+            out.writeInt(inflight.size());
+            for (Inflight i : inflight) {
+                out.writeShort(i.packetId());
+                out.writeBoolean(i.released());
+                writeDelivery(out, i.delivery());
+            }
+            out.writeInt(queued.size());
+            for (Delivery d : queued) {
+                writeDelivery(out, d);
+            }
+            out.writeInt(inboundQos2.size());
+            for (int id : inboundQos2) {
+                out.writeShort(id);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return bytes.toByteArray();
+    }
+
+    static SessionState decode(String clientId, byte[] data) {
+        try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(data))) {
+            int format = in.readByte();
+            if (format != FORMAT) {
+                throw new IllegalArgumentException("unknown session format " + format);
+            }
+            long expiry = in.readLong();
+            int n = in.readInt();
+            List<Subscription> subs = new ArrayList<>(n);
+            for (int i = 0; i < n; i++) {
+                subs.add(new Subscription(clientId, TopicFilter.of(in.readUTF()), in.readByte(), in.readBoolean(),
+                        in.readBoolean(), in.readByte(), in.readInt()));
+            }
+            n = in.readInt();
+            List<Inflight> inflight = new ArrayList<>(n);
+            for (int i = 0; i < n; i++) {
+                inflight.add(new Inflight(in.readUnsignedShort(), in.readBoolean(), readDelivery(in)));
+            }
+            n = in.readInt();
+            List<Delivery> queued = new ArrayList<>(n);
+            for (int i = 0; i < n; i++) {
+                queued.add(readDelivery(in));
+            }
+            n = in.readInt();
+            List<Integer> qos2 = new ArrayList<>(n);
+            for (int i = 0; i < n; i++) {
+                qos2.add(in.readUnsignedShort());
+            }
+            return new SessionState(expiry, subs, inflight, queued, qos2);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    static void writeDelivery(DataOutputStream out, Delivery d) throws IOException {
+        byte[] m = MessageCodec.encode(d.message());
+        out.writeInt(m.length);
+        out.write(m);
+        out.writeByte(d.qos());
+        out.writeBoolean(d.retain());
+        out.writeInt(d.subscriptionIds().length);
+        for (int id : d.subscriptionIds()) {
+            out.writeInt(id);
+        }
+        out.writeBoolean(d.sharedFilter() != null);
+        if (d.sharedFilter() != null) {
+            out.writeUTF(d.sharedFilter());
+        }
+    }
+
+    static Delivery readDelivery(DataInputStream in) throws IOException {
+        Message m = MessageCodec.decode(in.readNBytes(in.readInt()));
+        int qos = in.readByte();
+        boolean retain = in.readBoolean();
+        int n = in.readInt();
+        int[] ids = n == 0 ? Delivery.NO_IDS : new int[n];
+        for (int i = 0; i < n; i++) {
+            ids[i] = in.readInt();
+        }
+        String shared = in.readBoolean() ? in.readUTF() : null;
+        return new Delivery(m, qos, retain, ids, shared);
+    }
+}

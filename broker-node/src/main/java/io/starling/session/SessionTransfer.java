@@ -1,0 +1,147 @@
+package io.starling.session;
+
+import io.starling.cluster.forwarding.NodeLinks;
+import io.starling.cluster.registry.ClientRegistry;
+import io.starling.routing.Delivery;
+import io.vertx.core.Future;
+import io.vertx.core.buffer.Buffer;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Moves a session between nodes when its client connects to another node (issue 3, docs/adr/0004).
+ * The new node claims the client identifier in the {@link ClientRegistry} and asks the previous
+ * owner to TAKE the session: the owner closes the old connection (5.0: 0x8E), hands over the
+ * state and relays to the new node whatever its routes still deliver, until the new node has its
+ * own routes in place and sends RELEASE. So nothing routed during the move is lost.
+ */
+final class SessionTransfer {
+    private static final Logger log = LoggerFactory.getLogger(SessionTransfer.class);
+    static final byte CHANNEL = 3;
+    private static final byte TAKE = 1;
+    private static final byte DELIVER = 2;
+    private static final byte RELEASE = 3;
+
+    private final NodeLinks links;
+    private final ClientRegistry clients;
+    private final SessionRegistry registry;
+    /** Sessions handed over from here whose routes still point here, by client identifier. */
+    private final Map<String, SessionRef> relaying = new ConcurrentHashMap<>();
+
+    SessionTransfer(NodeLinks links, ClientRegistry clients, SessionRegistry registry) {
+        this.links = links;
+        this.clients = clients;
+        this.registry = registry;
+        links.handle(CHANNEL, this::onRequest);
+    }
+
+    String localNode() {
+        return links.localNode();
+    }
+
+    Future<String> claim(String clientId) {
+        return clients.claim(clientId);
+    }
+
+    void released(String clientId) {
+        clients.release(clientId);
+    }
+
+    boolean isPeer(String node) {
+        return links.peers().contains(node);
+    }
+
+    /** Asks {@code node} for the session; the future has its state, or null when it has none to give. */
+    Future<SessionState> take(String node, String clientId, boolean cleanStart) {
+        Buffer body = Buffer.buffer().appendByte(TAKE).appendByte((byte) (cleanStart ? 1 : 0));
+        appendString(body, clientId);
+        return links.request(node, CHANNEL, body).map(b -> b.length() == 0 ? null
+                : SessionState.decode(clientId, b.getBytes()));
+    }
+
+    /** The old owner's routes found a message for a session that moved: it goes on to the new owner. */
+    void relay(String node, String clientId, Delivery d) {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream(128);
+        try (DataOutputStream out = new DataOutputStream(bytes)) {
+            SessionState.writeDelivery(out, d);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        Buffer body = Buffer.buffer().appendByte(DELIVER);
+        appendString(body, clientId);
+        links.send(node, CHANNEL, body.appendBytes(bytes.toByteArray()));
+    }
+
+    /** The new owner routes the session itself now; the old owner may drop its routes. */
+    void release(String node, String clientId) {
+        Buffer body = Buffer.buffer().appendByte(RELEASE);
+        appendString(body, clientId);
+        links.send(node, CHANNEL, body);
+    }
+
+    void startRelaying(String clientId, SessionRef ref) {
+        relaying.put(clientId, ref);
+    }
+
+    void stopRelaying(String clientId, SessionRef ref) {
+        relaying.remove(clientId, ref);
+    }
+
+    private void onRequest(String from, Buffer body, NodeLinks.Reply reply) {
+        byte op = body.getByte(0);
+        if (op == TAKE) {
+            boolean cleanStart = body.getByte(1) == 1;
+            int[] pos = {2};
+            String clientId = readString(body, pos);
+            SessionRef ref = registry.localRef(clientId);
+            if (ref == null) {
+                reply.ok(Buffer.buffer());
+            } else {
+                ref.post((SessionRef.Task) r -> r.handOver(from, cleanStart, reply));
+            }
+        } else if (op == DELIVER) {
+            int[] pos = {1};
+            String clientId = readString(body, pos);
+            Delivery d;
+            try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(body.getBytes(pos[0], body.length())))) {
+                d = SessionState.readDelivery(in);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+            SessionRef ref = registry.localRef(clientId);
+            if (ref != null) {
+                ref.deliver(d);
+            } else {
+                log.debug("relayed message for {} found no session here", clientId);
+            }
+        } else if (op == RELEASE) {
+            int[] pos = {1};
+            String clientId = readString(body, pos);
+            SessionRef ref = relaying.get(clientId);
+            if (ref != null) {
+                ref.post((SessionRef.Task) SessionRef::releaseRoutes);
+            }
+        }
+    }
+
+    private static void appendString(Buffer b, String s) {
+        byte[] bytes = s.getBytes(StandardCharsets.UTF_8);
+        b.appendInt(bytes.length).appendBytes(bytes);
+    }
+
+    private static String readString(Buffer b, int[] pos) {
+        int len = b.getInt(pos[0]);
+        String s = new String(b.getBytes(pos[0] + 4, pos[0] + 4 + len), StandardCharsets.UTF_8);
+        pos[0] += 4 + len;
+        return s;
+    }
+}
