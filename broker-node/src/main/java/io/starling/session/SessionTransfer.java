@@ -30,6 +30,8 @@ final class SessionTransfer {
     private static final byte TAKE = 1;
     private static final byte DELIVER = 2;
     private static final byte RELEASE = 3;
+    /** A CONNECT waits at most this long for the previous owner; after that the session starts afresh. */
+    private static final long TAKE_TIMEOUT_MS = 10_000;
 
     private final NodeLinks links;
     private final ClientRegistry clients;
@@ -64,7 +66,7 @@ final class SessionTransfer {
     Future<SessionState> take(String node, String clientId, boolean cleanStart) {
         Buffer body = Buffer.buffer().appendByte(TAKE).appendByte((byte) (cleanStart ? 1 : 0));
         appendString(body, clientId);
-        return links.request(node, CHANNEL, body).map(b -> b.length() == 0 ? null
+        return links.request(node, CHANNEL, body, TAKE_TIMEOUT_MS).map(b -> b.length() == 0 ? null
                 : SessionState.decode(clientId, b.getBytes()));
     }
 

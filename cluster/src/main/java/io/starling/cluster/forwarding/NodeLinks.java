@@ -133,6 +133,26 @@ public final class NodeLinks {
         return link.request(channel, body);
     }
 
+    /** A request that also fails with {@link LinkLostException} if no answer comes within {@code timeoutMs}. */
+    public Future<Buffer> request(String node, byte channel, Buffer body, long timeoutMs) {
+        Future<Buffer> answer = request(node, channel, body);
+        if (answer.isComplete()) {
+            return answer;
+        }
+        Promise<Buffer> bounded = Promise.promise();
+        long timer = vertx.setTimer(timeoutMs, t ->
+                bounded.tryFail(new LinkLostException(node, "no answer within " + timeoutMs + " ms")));
+        answer.onComplete(ar -> {
+            vertx.cancelTimer(timer);
+            if (ar.succeeded()) {
+                bounded.tryComplete(ar.result());
+            } else {
+                bounded.tryFail(ar.cause());
+            }
+        });
+        return bounded.future();
+    }
+
     public Future<Void> close() {
         for (String node : Set.copyOf(peers.keySet())) {
             disconnect(node);
