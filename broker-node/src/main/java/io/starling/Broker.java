@@ -81,6 +81,7 @@ public final class Broker {
                     // A single node is a one-member cluster (ADR 0003).
                     ClusterMember member = ClusterMember.start(new ClusterSettings(effective.clusterName(),
                             effective.clusterBindHost(), effective.clusterPort(), effective.clusterMemberList(),
+                            effective.clusterKubernetesServiceDns(), effective.clusterBackupCount(),
                             Map.of(LinkMembership.NODE, links.localNode(),
                                     LinkMembership.LINK_PORT, String.valueOf(linkPort))));
                     return new Broker(vertx, effective, metrics, member, links);

@@ -5,11 +5,18 @@ import io.starling.config.ConfigException;
 import io.starling.config.ConfigLoader;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
+import java.util.logging.Level;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /** {@code java -jar starling-broker.jar [--config FILE]}: starts one node. */
 public final class Main {
+    /**
+     * Held here because java.util.logging keeps loggers only weakly: a level set on a logger nobody
+     * references is lost when it is garbage collected.
+     */
+    private static java.util.logging.Logger hazelcastLog;
+
     private Main() {
     }
 
@@ -17,6 +24,7 @@ public final class Main {
         if (System.getProperty("java.util.logging.SimpleFormatter.format") == null) {
             System.setProperty("java.util.logging.SimpleFormatter.format", "%1$tF %1$tT.%1$tL %4$-7s %3$s: %5$s%6$s%n");
         }
+        quietHazelcast();
         Logger log = LoggerFactory.getLogger(Main.class);
         Path configFile = null;
         for (int i = 0; i < args.length; i++) {
@@ -57,5 +65,18 @@ public final class Main {
         log.info("starling {} listening for MQTT on {}:{}", Broker.VERSION, config.listenerHost(), broker.port());
         Runtime.getRuntime().addShutdownHook(new Thread(() ->
                 broker.close().toCompletionStage().toCompletableFuture().orTimeout(10, TimeUnit.SECONDS).join()));
+    }
+
+    /**
+     * Hazelcast logs every connection, partition migration and state change at INFO, which buries
+     * the node's own lines; its warnings and errors still show. Our cluster: lines (membership) come
+     * from io.starling loggers and stay. A user who configures java.util.logging decides alone.
+     */
+    private static void quietHazelcast() {
+        if (System.getProperty("java.util.logging.config.file") == null
+                && System.getProperty("java.util.logging.config.class") == null) {
+            hazelcastLog = java.util.logging.Logger.getLogger("com.hazelcast");
+            hazelcastLog.setLevel(Level.WARNING);
+        }
     }
 }

@@ -172,6 +172,45 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void clusterKeysForDiscoveryBackupsAndLinksHaveTheDocumentedDefaults() {
+        BrokerConfig c = ConfigLoader.load(null, Map.of());
+        assertEquals("", c.clusterKubernetesServiceDns());
+        assertEquals(1, c.clusterBackupCount());
+        assertEquals(5801, c.clusterLinkPort());
+    }
+
+    @Test
+    void clusterKeysForDiscoveryBackupsAndLinksAreSetFromTheEnvironment() {
+        BrokerConfig c = ConfigLoader.load(null, Map.of(
+                "STARLING_CLUSTER_KUBERNETES_SERVICE_DNS", "starling-headless.default.svc.cluster.local",
+                "STARLING_CLUSTER_BACKUP_COUNT", "2",
+                "STARLING_CLUSTER_LINK_PORT", "6801"));
+        assertEquals("starling-headless.default.svc.cluster.local", c.clusterKubernetesServiceDns());
+        assertEquals(2, c.clusterBackupCount());
+        assertEquals(6801, c.clusterLinkPort());
+    }
+
+    @Test
+    void backupCountAboveHazelcastsMaximumNamesTheKey() {
+        assertMentions(failure(null, Map.of("STARLING_CLUSTER_BACKUP_COUNT", "7")),
+                "cluster.backup-count", "STARLING_CLUSTER_BACKUP_COUNT", "6", "7");
+    }
+
+    @Test
+    void linkPortOutOfRangeNamesTheKey() throws Exception {
+        assertMentions(failure(yaml("cluster:\n  link-port: 0\n"), Map.of()), "cluster.link-port", "65535");
+        assertMentions(failure(null, Map.of("STARLING_CLUSTER_LINK_PORT", "70000")),
+                "cluster.link-port", "STARLING_CLUSTER_LINK_PORT", "70000");
+    }
+
+    @Test
+    void memberListAndKubernetesDnsTogetherAreRefusedNamingBothKeys() throws Exception {
+        Path f = yaml("cluster:\n  members: 10.0.0.2:5701\n");
+        assertMentions(failure(f, Map.of("STARLING_CLUSTER_KUBERNETES_SERVICE_DNS", "starling-headless")),
+                "cluster.members", "cluster.kubernetes-service-dns");
+    }
+
+    @Test
     void everyKeyHasTheDocumentedEnvironmentName() {
         assertEquals("STARLING_LISTENER_ALLOW_ANONYMOUS_NON_LOOPBACK",
                 BrokerConfig.KEYS.get("listener.allow-anonymous-non-loopback").envName());

@@ -1,13 +1,9 @@
 package io.starling.it;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -25,103 +21,36 @@ import org.eclipse.paho.client.mqttv3.MqttConnectOptions;
 import org.eclipse.paho.client.mqttv3.MqttMessage;
 import org.eclipse.paho.client.mqttv3.persist.MemoryPersistence;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The runnable jar as a user starts it: {@code java -jar target/starling-broker.jar}, configured
- * through the environment and {@code --config}. The jar exists in {@code mvn verify} (package runs
- * before integration-test); the class is skipped when it does not.
+ * through the environment and {@code --config} ({@link JarProcess}); skipped when the jar is not built.
  */
 class ConfigurationIT {
-    static final Path JAR = Path.of("target", "starling-broker.jar");
-
     @TempDir
     Path dir;
 
-    private final List<Process> processes = new ArrayList<>();
+    private final List<JarProcess> processes = new ArrayList<>();
 
     @BeforeEach
     void requireJar() {
-        Assumptions.assumeTrue(Files.isRegularFile(JAR), JAR.toAbsolutePath() + " not built (run mvn verify)");
+        JarProcess.assumeBuilt();
     }
 
     @AfterEach
     void stopProcesses() throws InterruptedException {
-        for (Process p : processes) {
-            if (p.isAlive()) {
-                p.destroy();
-                if (!p.waitFor(10, TimeUnit.SECONDS)) {
-                    p.destroyForcibly();
-                }
-            }
+        for (JarProcess p : processes) {
+            p.close();
         }
     }
 
-    /** A started jar; its merged stdout+stderr lines arrive in {@link #lines}. */
-    final class Node {
-        final Process process;
-        final BlockingQueue<String> lines = new LinkedBlockingQueue<>();
-        final StringBuilder all = new StringBuilder();
-
-        Node(Map<String, String> env, String... args) throws IOException {
-            List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                    "-jar", JAR.toString()));
-            cmd.addAll(List.of(args));
-            ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
-            pb.environment().keySet().removeIf(k -> k.startsWith("STARLING_"));
-            pb.environment().putAll(env);
-            process = pb.start();
-            processes.add(process);
-            Thread reader = new Thread(() -> {
-                try (BufferedReader r = new BufferedReader(
-                        new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
-                    String line;
-                    while ((line = r.readLine()) != null) {
-                        synchronized (all) {
-                            all.append(line).append('\n');
-                        }
-                        lines.add(line);
-                    }
-                } catch (IOException ignored) {
-                    // process gone
-                }
-            }, "jar-output");
-            reader.setDaemon(true);
-            reader.start();
-        }
-
-        String output() {
-            synchronized (all) {
-                return all.toString();
-            }
-        }
-
-        /** Waits for a line containing text; returns it. */
-        String await(String text, int seconds) throws InterruptedException {
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
-            while (System.nanoTime() < deadline) {
-                String line = lines.poll(100, TimeUnit.MILLISECONDS);
-                if (line != null && line.contains(text)) {
-                    return line;
-                }
-                if (line == null && !process.isAlive() && lines.isEmpty()) {
-                    fail("the broker exited with " + process.exitValue() + " before logging '" + text + "':\n" + output());
-                }
-            }
-            fail("no '" + text + "' within " + seconds + " s:\n" + output());
-            return null;
-        }
-
-        int exitCode(int seconds) throws InterruptedException {
-            if (!process.waitFor(seconds, TimeUnit.SECONDS)) {
-                fail("the broker did not exit within " + seconds + " s:\n" + output());
-            }
-            Thread.sleep(100); // let the reader drain the last lines
-            return process.exitValue();
-        }
+    JarProcess start(Map<String, String> env, String... args) throws IOException {
+        JarProcess p = JarProcess.start(env, args);
+        processes.add(p);
+        return p;
     }
 
     static int freePort() throws IOException {
@@ -160,12 +89,12 @@ class ConfigurationIT {
     @Test
     void jarStartsWithoutAConfigFileOnThePortFromTheEnvironment() throws Exception {
         int port = freePort();
-        Node node = new Node(Map.of("STARLING_LISTENER_PORT", String.valueOf(port), "STARLING_SYS_INTERVAL", "0"));
+        JarProcess node = start(Map.of("STARLING_LISTENER_PORT", String.valueOf(port), "STARLING_SYS_INTERVAL", "0"));
         String line = node.await("listening for MQTT", 30);
         assertTrue(line.contains("127.0.0.1:" + port), "log line should name the loopback address and port: " + line);
         roundTrip(port);
-        node.process.destroy(); // SIGTERM: the shutdown hook closes the node
-        assertTrue(node.process.waitFor(15, TimeUnit.SECONDS), "the broker did not stop on SIGTERM:\n" + node.output());
+        node.process().destroy(); // SIGTERM: the shutdown hook closes the node
+        assertTrue(node.process().waitFor(15, TimeUnit.SECONDS), "the broker did not stop on SIGTERM:\n" + node.output());
     }
 
     @Test
@@ -173,7 +102,7 @@ class ConfigurationIT {
         int filePort = freePort();
         int envPort = freePort();
         Path f = yaml("listener:\n  port: " + filePort + "\nsys:\n  interval: 0\n");
-        Node node = new Node(Map.of("STARLING_LISTENER_PORT", String.valueOf(envPort)), "--config", f.toString());
+        JarProcess node = start(Map.of("STARLING_LISTENER_PORT", String.valueOf(envPort)), "--config", f.toString());
         String line = node.await("listening for MQTT", 30);
         assertTrue(line.contains(":" + envPort), "the environment's port should win: " + line);
         roundTrip(envPort);
@@ -182,7 +111,7 @@ class ConfigurationIT {
     @Test
     void portOutOfRangeInTheFileExitsWith2NamingTheKey() throws Exception {
         Path f = yaml("listener:\n  port: 70000\n");
-        Node node = new Node(Map.of(), "--config", f.toString());
+        JarProcess node = start(Map.of(), "--config", f.toString());
         assertEquals(2, node.exitCode(30), node.output());
         assertTrue(node.output().contains("listener.port"), "stderr should name listener.port:\n" + node.output());
         assertTrue(!node.output().contains("listening for MQTT"), node.output());
@@ -191,14 +120,14 @@ class ConfigurationIT {
     @Test
     void unknownKeyInTheFileExitsWith2NamingTheKey() throws Exception {
         Path f = yaml("mqtt:\n  max-packet-sise: 2048\n");
-        Node node = new Node(Map.of(), "--config", f.toString());
+        JarProcess node = start(Map.of(), "--config", f.toString());
         assertEquals(2, node.exitCode(30), node.output());
         assertTrue(node.output().contains("mqtt.max-packet-sise"), "stderr should name the unknown key:\n" + node.output());
     }
 
     @Test
     void nonNumberInTheEnvironmentExitsWith2NamingTheKey() throws Exception {
-        Node node = new Node(Map.of("STARLING_MQTT_MAX_PACKET_SIZE", "lots"));
+        JarProcess node = start(Map.of("STARLING_MQTT_MAX_PACKET_SIZE", "lots"));
         assertEquals(2, node.exitCode(30), node.output());
         assertTrue(node.output().contains("mqtt.max-packet-size"), node.output());
         assertTrue(node.output().contains("STARLING_MQTT_MAX_PACKET_SIZE"), node.output());
@@ -206,21 +135,21 @@ class ConfigurationIT {
 
     @Test
     void nonLoopbackHostWithoutAllowAnonymousExitsWith2() throws Exception {
-        Node node = new Node(Map.of("STARLING_LISTENER_HOST", "0.0.0.0", "STARLING_LISTENER_PORT", String.valueOf(freePort())));
+        JarProcess node = start(Map.of("STARLING_LISTENER_HOST", "0.0.0.0", "STARLING_LISTENER_PORT", String.valueOf(freePort())));
         assertEquals(2, node.exitCode(30), node.output());
         assertTrue(node.output().contains("listener.allow-anonymous-non-loopback"), node.output());
     }
 
     @Test
     void unknownArgumentExitsWith2() throws Exception {
-        Node node = new Node(Map.of(), "--port", "1884");
+        JarProcess node = start(Map.of(), "--port", "1884");
         assertEquals(2, node.exitCode(30), node.output());
         assertTrue(node.output().contains("--port"), node.output());
     }
 
     @Test
     void helpListsEveryKeyAndItsVariable() throws Exception {
-        Node node = new Node(Map.of(), "--help");
+        JarProcess node = start(Map.of(), "--help");
         assertEquals(0, node.exitCode(30), node.output());
         for (var key : io.starling.config.BrokerConfig.KEYS.values()) {
             assertTrue(node.output().contains(key.name()), "--help lacks " + key.name() + ":\n" + node.output());
@@ -233,7 +162,7 @@ class ConfigurationIT {
         try (ServerSocket taken = new ServerSocket()) {
             taken.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
             int port = taken.getLocalPort();
-            Node node = new Node(Map.of("STARLING_LISTENER_PORT", String.valueOf(port)));
+            JarProcess node = start(Map.of("STARLING_LISTENER_PORT", String.valueOf(port)));
             // A bind failure is known within milliseconds; start-up must fail with it, not hang.
             int code = node.exitCode(20);
             assertTrue(code != 0, "a node that cannot bind must not exit 0:\n" + node.output());

@@ -3,6 +3,7 @@ package io.starling.retain;
 import io.starling.cluster.membership.ClusterMember;
 import io.starling.cluster.membership.ClusterSettings;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -18,8 +19,8 @@ class ReplicatedRetainedStoreTest {
 
     @BeforeAll
     static void startMembers() {
-        first = ClusterMember.start(new ClusterSettings(CLUSTER, "127.0.0.1", 15701, List.of("127.0.0.1"), java.util.Map.of()));
-        second = ClusterMember.start(new ClusterSettings(CLUSTER, "127.0.0.1", 15701, List.of("127.0.0.1"), java.util.Map.of()));
+        first = ClusterMember.start(new ClusterSettings(CLUSTER, "127.0.0.1", 15701, List.of("127.0.0.1"), "", 1, Map.of()));
+        second = ClusterMember.start(new ClusterSettings(CLUSTER, "127.0.0.1", 15701, List.of("127.0.0.1"), "", 1, Map.of()));
     }
 
     @AfterAll

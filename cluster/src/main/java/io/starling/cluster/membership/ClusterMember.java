@@ -1,43 +1,88 @@
 package io.starling.cluster.membership;
 
+import com.hazelcast.cluster.Member;
 import com.hazelcast.config.Config;
 import com.hazelcast.config.JoinConfig;
+import com.hazelcast.config.ListenerConfig;
+import com.hazelcast.config.MapConfig;
 import com.hazelcast.config.NetworkConfig;
 import com.hazelcast.core.Hazelcast;
 import com.hazelcast.core.HazelcastInstance;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * This node's embedded Hazelcast member. A single node is a one-member cluster: the same shared
  * state code runs for one node and for many (docs/adr/0003). Multicast, auto-detection and
- * phone-home are off; joining is only by the configured member list.
+ * phone-home are off; members find each other only through the configured member list or, in
+ * Kubernetes, through the DNS records of a headless service.
  */
 public final class ClusterMember implements AutoCloseable {
+    /** Every map of ours is named like this, so one wildcard configuration covers them all. */
+    static final String MAP_PREFIX = "starling.";
+
+    /**
+     * A member that stops answering (frozen, cut off, its machine gone) is dropped after this many
+     * seconds without a heartbeat; Hazelcast's default is 60. A process that dies on a reachable
+     * host is dropped within a second anyway: its refused connections tell the others at once.
+     */
+    static final int MAX_NO_HEARTBEAT_SECONDS = 10;
+    static final int HEARTBEAT_INTERVAL_SECONDS = 1;
+
+    private static final Logger LOG = LoggerFactory.getLogger(ClusterMember.class);
+
     private final HazelcastInstance hazelcast;
 
     private ClusterMember(HazelcastInstance hazelcast) {
         this.hazelcast = hazelcast;
     }
 
+    /** Starts the member and blocks until it has joined a cluster (or become a one-member cluster). */
     public static ClusterMember start(ClusterSettings settings) {
+        ClusterMember member = new ClusterMember(Hazelcast.newHazelcastInstance(config(settings)));
+        LOG.info("cluster: joined as {}, {} members", member.localMember().getAddress(), member.memberCount());
+        return member;
+    }
+
+    static Config config(ClusterSettings settings) {
         Config config = new Config();
         config.setClusterName(settings.name());
         config.setProperty("hazelcast.phone.home.enabled", "false");
         config.setProperty("hazelcast.shutdownhook.enabled", "false");
         config.setProperty("hazelcast.logging.type", "jdk");
         config.setProperty("hazelcast.local.localAddress", settings.bindHost());
+        config.setProperty("hazelcast.heartbeat.interval.seconds", String.valueOf(HEARTBEAT_INTERVAL_SECONDS));
+        config.setProperty("hazelcast.max.no.heartbeat.seconds", String.valueOf(MAX_NO_HEARTBEAT_SECONDS));
         settings.attributes().forEach(config.getMemberAttributeConfig()::setAttribute);
+        // Registered before the join, so no membership change between join and start-up goes unlogged.
+        config.addListenerConfig(new ListenerConfig(new MembershipLog()));
+        config.addMapConfig(new MapConfig(MAP_PREFIX + "*")
+                .setBackupCount(settings.backupCount())
+                // Async backups would acknowledge a write before a copy exists; a node loss could lose it.
+                .setAsyncBackupCount(0));
+
         NetworkConfig network = config.getNetworkConfig();
         network.setPort(settings.port()).setPortAutoIncrement(true).setPortCount(100);
         network.getInterfaces().setEnabled(true).addInterface(settings.bindHost());
         JoinConfig join = network.getJoin();
         join.getMulticastConfig().setEnabled(false);
         join.getAutoDetectionConfig().setEnabled(false);
-        join.getTcpIpConfig().setEnabled(!settings.members().isEmpty()).setMembers(settings.members());
-        return new ClusterMember(Hazelcast.newHazelcastInstance(config));
+        if (settings.discoversByKubernetesDns()) {
+            // DNS lookup mode: needs only a headless service, no Kubernetes API access (RBAC).
+            join.getTcpIpConfig().setEnabled(false);
+            join.getKubernetesConfig().setEnabled(true).setProperty("service-dns", settings.kubernetesServiceDns());
+        } else {
+            join.getTcpIpConfig().setEnabled(!settings.members().isEmpty()).setMembers(settings.members());
+        }
+        return config;
     }
 
     public HazelcastInstance hazelcast() {
         return hazelcast;
+    }
+
+    public Member localMember() {
+        return hazelcast.getCluster().getLocalMember();
     }
 
     public int memberCount() {

@@ -1,0 +1,113 @@
+package io.starling.cluster.membership;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.hazelcast.cluster.Member;
+import com.hazelcast.config.Config;
+import com.hazelcast.config.JoinConfig;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.logging.Handler;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
+import org.junit.jupiter.api.Test;
+
+/** How a member is configured to join, and what two real members in one JVM see of each other. */
+class ClusterMemberTest {
+    static final String DNS = "starling-headless.default.svc.cluster.local";
+
+    static ClusterSettings settings(List<String> members, String dns, int backups, Map<String, String> attributes) {
+        return new ClusterSettings("member-test-" + UUID.randomUUID(), "127.0.0.1", 25701, members, dns, backups,
+                attributes);
+    }
+
+    @Test
+    void kubernetesDnsReplacesTheMemberList() {
+        JoinConfig join = ClusterMember.config(settings(List.of(), DNS, 1, Map.of())).getNetworkConfig().getJoin();
+        assertTrue(join.getKubernetesConfig().isEnabled());
+        assertEquals(DNS, join.getKubernetesConfig().getProperty("service-dns"));
+        assertFalse(join.getTcpIpConfig().isEnabled());
+        assertFalse(join.getMulticastConfig().isEnabled());
+        assertFalse(join.getAutoDetectionConfig().isEnabled());
+    }
+
+    @Test
+    void withoutDnsTheStaticMemberListIsUsed() {
+        JoinConfig join = ClusterMember.config(settings(List.of("127.0.0.1:25702"), "", 1, Map.of()))
+                .getNetworkConfig().getJoin();
+        assertTrue(join.getTcpIpConfig().isEnabled());
+        assertEquals(List.of("127.0.0.1:25702"), join.getTcpIpConfig().getMembers());
+        assertFalse(join.getKubernetesConfig().isEnabled());
+        assertFalse(join.getMulticastConfig().isEnabled());
+        assertFalse(join.getAutoDetectionConfig().isEnabled());
+    }
+
+    @Test
+    void bothAMemberListAndDnsAreRefused() {
+        assertThrows(IllegalArgumentException.class, () -> settings(List.of("127.0.0.1:25702"), DNS, 1, Map.of()));
+    }
+
+    @Test
+    void backupCountAppliesToEveryStarlingMapWithoutAsyncBackups() {
+        Config config = ClusterMember.config(settings(List.of(), "", 3, Map.of()));
+        for (String map : List.of("starling.retained", "starling.sessions")) {
+            assertEquals(3, config.findMapConfig(map).getBackupCount(), map);
+            assertEquals(0, config.findMapConfig(map).getAsyncBackupCount(), map);
+        }
+        assertEquals(1, config.findMapConfig("someone-else").getBackupCount(), "other maps keep Hazelcast's default");
+    }
+
+    @Test
+    void attributesAreVisibleToOtherMembersAndJoinsAndLeavesAreLogged() throws Exception {
+        List<String> logged = new CopyOnWriteArrayList<>();
+        Logger log = Logger.getLogger(ClusterMember.class.getName());
+        Handler capture = new Handler() {
+            @Override
+            public void publish(LogRecord record) {
+                logged.add(record.getMessage());
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        log.addHandler(capture);
+        String name = "member-test-" + UUID.randomUUID();
+        try (ClusterMember first = ClusterMember.start(new ClusterSettings(name, "127.0.0.1", 25711,
+                List.of("127.0.0.1:25712"), "", 1, Map.of("starling.link-port", "25811")))) {
+            try (ClusterMember second = ClusterMember.start(new ClusterSettings(name, "127.0.0.1", 25712,
+                    List.of("127.0.0.1:25711"), "", 1, Map.of("starling.link-port", "25812")))) {
+                assertEquals(2, second.memberCount());
+                Member seen = second.hazelcast().getCluster().getMembers().stream()
+                        .filter(m -> !m.localMember()).findFirst().orElseThrow();
+                assertEquals("25811", seen.getAttribute("starling.link-port"));
+                awaitLogged(logged, "cluster: member joined " + second.localMember().getAddress() + ", now 2 members");
+            }
+            awaitLogged(logged, "cluster: member left ");
+            assertEquals(1, first.memberCount());
+            assertTrue(logged.stream().anyMatch(l -> l.startsWith("cluster: joined as ") && l.endsWith(", 1 members")),
+                    logged.toString());
+        } finally {
+            log.removeHandler(capture);
+        }
+    }
+
+    static void awaitLogged(List<String> logged, String prefix) throws InterruptedException {
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (logged.stream().noneMatch(l -> l.startsWith(prefix))) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("nothing logged starting with '" + prefix + "'; logged: " + logged);
+            }
+            Thread.sleep(20);
+        }
+    }
+}
