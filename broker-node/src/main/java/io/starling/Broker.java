@@ -53,7 +53,7 @@ public final class Broker {
         Router router = new Router(new ReplicatedRetainedStore(member.hazelcast().getMap("starling.retained")),
                 routes, localRoutes, new Forwarder(links, metrics));
         this.services = new Services(vertx, config, router, metrics, links,
-                new ClientRegistry(vertx, member.hazelcast().getMap(ClientRegistry.MAP), links.localNode()));
+                new ClientRegistry(member.hazelcast().getMap(ClientRegistry.MAP), links.localNode()));
         // Links follow membership from here on: a node that leaves takes its routes with it.
         LinkMembership.follow(member.hazelcast(), links, localRoutes::peerLeft);
         this.sys = new SysPublisher(router, services.registry(), metrics, VERSION);

@@ -298,6 +298,18 @@ public final class Channel {
         resumeInput.run();
     }
 
+    /**
+     * A CONNECT that lost a race: another node claimed the identifier after this one, so that
+     * connection wins [MQTT-3.1.4-3]. No CONNACK was sent; the connection is closed.
+     */
+    void superseded() {
+        log.info("client {} ({}): a newer connection on another node took the client identifier", clientId,
+                out.remoteAddress());
+        state = State.CLOSED;
+        replies.close();
+        out.close();
+    }
+
     /** Another connection took this client identifier; runs on this context. */
     void takenOver() {
         if (state == State.CLOSED) {

@@ -48,6 +48,10 @@ final class SessionRef implements Subscriber {
     /** Set once the session moved to another node: deliveries still routed here go on to it. */
     private volatile String relayTo;
     private java.util.List<io.starling.routing.Subscription> movedSubscriptions = java.util.List.of();
+    /** The epoch of this node's latest claim of the client identifier; 0 while a claim is pending. */
+    private long claimEpoch;
+    /** TAKE requests that arrived while this node's own claim was pending. */
+    private final java.util.List<Runnable> deferredTakes = new java.util.ArrayList<>();
 
     SessionRef(String clientId, ContextInternal context, Services services) {
         this.clientId = clientId;
@@ -143,15 +147,44 @@ final class SessionRef implements Subscriber {
             return;
         }
         paused = true;
+        claimEpoch = 0;
         ContextInternal here = context;
         services.transfer.claim(clientId).onComplete(ar -> here.runOnContext(v -> claimed(ch, req, ar.succeeded()
-                ? ar.result() : null, ar.cause())));
+                ? ar.result() : new io.starling.cluster.registry.ClientRegistry.Claim(null, Long.MAX_VALUE), ar.cause())));
     }
 
-    private void claimed(Channel ch, Channel.AttachRequest req, String previous, Throwable failure) {
+    /**
+     * Another node asks for this session on behalf of its claim {@code epoch}. Claims are totally
+     * ordered: a request from an older claim than this node's own is stale and refused at once, even
+     * while this node's attach waits (two nodes waiting on each other would otherwise deadlock).
+     */
+    void takeRequested(String from, long epoch, boolean cleanStart, io.starling.cluster.forwarding.NodeLinks.Reply reply) {
+        context.runOnContext(v -> {
+            Runnable serve = () -> {
+                if (epoch < claimEpoch) {
+                    reply.ok(SessionTransfer.answer(SessionTransfer.Outcome.STALE, null));
+                } else {
+                    post((Task) r -> r.handOver(from, cleanStart, reply));
+                }
+            };
+            if (paused && claimEpoch == 0) {
+                deferredTakes.add(serve); // decided once this node's own claim has its epoch
+            } else {
+                serve.run();
+            }
+        });
+    }
+
+    private void claimed(Channel ch, Channel.AttachRequest req, io.starling.cluster.registry.ClientRegistry.Claim claim,
+                         Throwable failure) {
         if (failure != null) {
             log.warn("client {}: could not claim the client identifier in the cluster: {}", clientId, failure.toString());
         }
+        claimEpoch = claim.epoch();
+        java.util.List<Runnable> waiting = new java.util.ArrayList<>(deferredTakes);
+        deferredTakes.clear();
+        waiting.forEach(Runnable::run);
+        String previous = claim.previousOwner();
         if (previous == null || previous.equals(services.transfer.localNode())) {
             attachHere(ch, req);
             return;
@@ -163,11 +196,17 @@ final class SessionRef implements Subscriber {
             return;
         }
         ContextInternal here = context;
-        services.transfer.take(previous, clientId, req.cleanStart()).onComplete(ar -> here.runOnContext(v -> {
+        services.transfer.take(previous, clientId, req.cleanStart(), claimEpoch).onComplete(ar -> here.runOnContext(v -> {
             if (ar.failed()) {
                 log.warn("client {}: node {} did not hand the session over: {}", clientId, previous, ar.cause().toString());
-            } else if (ar.result() != null) {
-                adopt(ar.result(), previous);
+            } else if (ar.result().outcome() == SessionTransfer.Outcome.STALE) {
+                // A connect on another node claimed the identifier after this one: that one wins.
+                log.info("client {}: a newer connection on another node takes the identifier; closing this one", clientId);
+                ch.superseded();
+                resume();
+                return;
+            } else if (ar.result().outcome() == SessionTransfer.Outcome.STATE) {
+                adopt(ar.result().state(), previous);
             }
             attachHere(ch, req);
         }));
@@ -235,7 +274,7 @@ final class SessionRef implements Subscriber {
     void handOver(String toNode, boolean cleanStart, io.starling.cluster.forwarding.NodeLinks.Reply reply) {
         Session s = session;
         if (dead || s == null) {
-            reply.ok(io.vertx.core.buffer.Buffer.buffer());
+            reply.ok(SessionTransfer.answer(SessionTransfer.Outcome.NONE, null));
             return;
         }
         boolean takeover = s.channel != null;
@@ -252,7 +291,7 @@ final class SessionRef implements Subscriber {
         }
         if (plan.endSession()) {
             endSession(); // clean start there: the session ends here, nothing moves
-            reply.ok(io.vertx.core.buffer.Buffer.buffer());
+            reply.ok(SessionTransfer.answer(SessionTransfer.Outcome.NONE, null));
             return;
         }
         SessionState state = s.export();
@@ -263,7 +302,7 @@ final class SessionRef implements Subscriber {
         services.registry.remove(clientId, this);
         services.transfer.startRelaying(clientId, this);
         log.info("client {}: session handed over to node {}", clientId, toNode);
-        reply.ok(io.vertx.core.buffer.Buffer.buffer(state.encode()));
+        reply.ok(SessionTransfer.answer(SessionTransfer.Outcome.STATE, state));
     }
 
     /** The new owner routes the session itself: the routes here go, and relaying stops. */

@@ -50,7 +50,14 @@ final class SessionTransfer {
         return links.localNode();
     }
 
-    Future<String> claim(String clientId) {
+    /** What the previous owner answered to TAKE. */
+    enum Outcome { NONE, STATE, STALE }
+
+    /** The answer to TAKE: the session state when {@link Outcome#STATE}. */
+    record Taken(Outcome outcome, SessionState state) {
+    }
+
+    Future<ClientRegistry.Claim> claim(String clientId) {
         return clients.claim(clientId);
     }
 
@@ -62,12 +69,19 @@ final class SessionTransfer {
         return links.peers().contains(node);
     }
 
-    /** Asks {@code node} for the session; the future has its state, or null when it has none to give. */
-    Future<SessionState> take(String node, String clientId, boolean cleanStart) {
-        Buffer body = Buffer.buffer().appendByte(TAKE).appendByte((byte) (cleanStart ? 1 : 0));
+    /** Asks {@code node} for the session on behalf of the claim with {@code epoch}. */
+    Future<Taken> take(String node, String clientId, boolean cleanStart, long epoch) {
+        Buffer body = Buffer.buffer().appendByte(TAKE).appendByte((byte) (cleanStart ? 1 : 0)).appendLong(epoch);
         appendString(body, clientId);
-        return links.request(node, CHANNEL, body, TAKE_TIMEOUT_MS).map(b -> b.length() == 0 ? null
-                : SessionState.decode(clientId, b.getBytes()));
+        return links.request(node, CHANNEL, body, TAKE_TIMEOUT_MS).map(b -> {
+            Outcome o = Outcome.values()[b.getByte(0)];
+            return new Taken(o, o == Outcome.STATE ? SessionState.decode(clientId, b.getBytes(1, b.length())) : null);
+        });
+    }
+
+    static Buffer answer(Outcome outcome, SessionState state) {
+        Buffer b = Buffer.buffer().appendByte((byte) outcome.ordinal());
+        return state == null ? b : b.appendBytes(state.encode());
     }
 
     /** The old owner's routes found a message for a session that moved: it goes on to the new owner. */
@@ -102,13 +116,14 @@ final class SessionTransfer {
         byte op = body.getByte(0);
         if (op == TAKE) {
             boolean cleanStart = body.getByte(1) == 1;
-            int[] pos = {2};
+            long epoch = body.getLong(2);
+            int[] pos = {10};
             String clientId = readString(body, pos);
             SessionRef ref = registry.localRef(clientId);
             if (ref == null) {
-                reply.ok(Buffer.buffer());
+                reply.ok(answer(Outcome.NONE, null));
             } else {
-                ref.post((SessionRef.Task) r -> r.handOver(from, cleanStart, reply));
+                ref.takeRequested(from, epoch, cleanStart, reply);
             }
         } else if (op == DELIVER) {
             int[] pos = {1};

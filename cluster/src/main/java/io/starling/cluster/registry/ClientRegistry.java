@@ -1,40 +1,97 @@
 package io.starling.cluster.registry;
 
+import com.hazelcast.map.EntryProcessor;
 import com.hazelcast.map.IMap;
 import io.vertx.core.Future;
-import io.vertx.core.Vertx;
+import java.util.Map;
 
 /**
- * Which node owns each client identifier, cluster-wide: the Hazelcast map {@value #MAP}. A CONNECT
- * claims its identifier for the node it arrived on and learns the previous owner, which must hand
- * the session over [MQTT-3.1.4-3]; the map serializes claims of one identifier, so of two
- * simultaneous connects on two nodes the second learns of the first and takes over from it.
- * Not on the publish path: one call per CONNECT and per session end.
+ * Which node owns each client identifier, cluster-wide: the Hazelcast map {@value #MAP}, whose
+ * value is {@code node|epoch}. A CONNECT claims its identifier for the node it arrived on and
+ * learns the previous owner, which must hand the session over [MQTT-3.1.4-3]. Each claim gets the
+ * next epoch for its identifier, atomically on the key's partition, so simultaneous connects on
+ * several nodes are totally ordered: the highest epoch wins, and a node asked for the session by
+ * an older claim than its own answers that the request is stale. Not on the publish path: one call
+ * per CONNECT and per session end.
  */
 public final class ClientRegistry {
     public static final String MAP = "starling.clients";
 
-    private final Vertx vertx;
+    /** The outcome of a claim: the node that owned the identifier before (or null) and this claim's epoch. */
+    public record Claim(String previousOwner, long epoch) {
+    }
+
     private final IMap<String, String> owners;
     private final String localNode;
 
-    public ClientRegistry(Vertx vertx, IMap<String, String> owners, String localNode) {
-        this.vertx = vertx;
+    public ClientRegistry(IMap<String, String> owners, String localNode) {
         this.owners = owners;
         this.localNode = localNode;
     }
 
-    /** Makes this node the owner of {@code clientId}; the future has the previous owner, or null. */
-    public Future<String> claim(String clientId) {
-        return Future.fromCompletionStage(owners.putAsync(clientId, localNode));
+    /** Makes this node the owner of {@code clientId}. */
+    public Future<Claim> claim(String clientId) {
+        return Future.fromCompletionStage(owners.submitToKey(clientId, new ClaimProcessor(localNode)))
+                .map(ClientRegistry::parseClaim);
     }
 
     /** Gives up {@code clientId} if this node still owns it (its session ended here). */
     public void release(String clientId) {
-        vertx.executeBlocking(() -> owners.remove(clientId, localNode), false);
+        owners.submitToKey(clientId, new ReleaseProcessor(localNode));
     }
 
     public String localNode() {
         return localNode;
+    }
+
+    private static Claim parseClaim(String result) {
+        int bar = result.lastIndexOf('|');
+        String previous = result.substring(0, bar);
+        return new Claim(previous.isEmpty() ? null : previous, Long.parseLong(result.substring(bar + 1)));
+    }
+
+    private static long epochOf(String value) {
+        return value == null ? 0 : Long.parseLong(value.substring(value.lastIndexOf('|') + 1));
+    }
+
+    private static String nodeOf(String value) {
+        return value == null ? "" : value.substring(0, value.lastIndexOf('|'));
+    }
+
+    /** Runs on the key's partition: sets {@code node|epoch+1}, returns {@code previousNode|newEpoch}. */
+    static final class ClaimProcessor implements EntryProcessor<String, String, String> {
+        private static final long serialVersionUID = 1L;
+        private final String node;
+
+        ClaimProcessor(String node) {
+            this.node = node;
+        }
+
+        @Override
+        public String process(Map.Entry<String, String> entry) {
+            String old = entry.getValue();
+            long epoch = epochOf(old) + 1;
+            entry.setValue(node + "|" + epoch);
+            return nodeOf(old) + "|" + epoch;
+        }
+    }
+
+    /** Removes the entry only if {@code node} still owns it; the epoch restarts, which is harmless then. */
+    static final class ReleaseProcessor implements EntryProcessor<String, String, Boolean> {
+        private static final long serialVersionUID = 1L;
+        private final String node;
+
+        ReleaseProcessor(String node) {
+            this.node = node;
+        }
+
+        @Override
+        public Boolean process(Map.Entry<String, String> entry) {
+            if (entry.getValue() != null && nodeOf(entry.getValue()).equals(node)) {
+                entry.setValue(null);
+                return true;
+            }
+            return false;
+        }
     }
 }
