@@ -50,7 +50,7 @@ public final class NodeLinks {
     private final int maxBufferedFrames;
     private final Map<Byte, Handler> handlers = new ConcurrentHashMap<>();
     private final Map<String, PeerLink> peers = new ConcurrentHashMap<>();
-    private final Set<NetSocket> inbound = ConcurrentHashMap.newKeySet();
+    private final Map<NetSocket, InboundState> inbound = new ConcurrentHashMap<>();
     private volatile Consumer<String> onLinkUp = node -> { };
     private NetServer server;
     private int port;
@@ -112,6 +112,12 @@ public final class NodeLinks {
         if (link != null) {
             link.stop();
         }
+        // Its connection to us goes too: frames it still sends must not re-add routes of a node that left.
+        inbound.forEach((socket, state) -> {
+            if (node.equals(state.peer)) {
+                socket.close();
+            }
+        });
     }
 
     public Set<String> peers() {
@@ -157,7 +163,7 @@ public final class NodeLinks {
         for (String node : Set.copyOf(peers.keySet())) {
             disconnect(node);
         }
-        inbound.forEach(NetSocket::close);
+        inbound.keySet().forEach(NetSocket::close);
         return server == null ? Future.succeededFuture() : server.close();
     }
 
@@ -168,8 +174,8 @@ public final class NodeLinks {
     // ---- inbound side: frames from a peer's link to us ----
 
     private void accepted(NetSocket socket) {
-        inbound.add(socket);
         InboundState state = new InboundState(socket);
+        inbound.put(socket, state);
         Frames.Parser parser = new Frames.Parser(state::frame);
         socket.handler(data -> {
             try {
@@ -186,7 +192,7 @@ public final class NodeLinks {
     /** One inbound connection: who it is from, and the dispatch of its frames. */
     private final class InboundState {
         final NetSocket socket;
-        String peer;
+        volatile String peer;
 
         InboundState(NetSocket socket) {
             this.socket = socket;
@@ -204,7 +210,12 @@ public final class NodeLinks {
             if (kind == Frames.SEND) {
                 Handler h = handler(f.getByte(1));
                 if (h != null) {
-                    h.handle(peer, f.getBuffer(2, f.length()), null);
+                    try {
+                        h.handle(peer, f.getBuffer(2, f.length()), null);
+                    } catch (RuntimeException e) {
+                        // Not the link's fault: closing it would lose the frames behind this one.
+                        log.warn("link from {}: message on channel {} failed", peer, f.getByte(1), e);
+                    }
                 }
             } else if (kind == Frames.REQUEST) {
                 long id = f.getLong(1);

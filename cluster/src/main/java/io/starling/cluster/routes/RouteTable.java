@@ -45,14 +45,16 @@ public final class RouteTable {
 
         /** Round robin over the nodes with members, skipping {@code exclude} (may be null); null if none. */
         public String pick(String exclude) {
-            List<String> snapshot = nodes;
-            int n = snapshot.size();
+            // A real snapshot: the list may shrink between reading its size and an element while a
+            // node's routes are removed on another thread.
+            Object[] snapshot = nodes.toArray();
+            int n = snapshot.length;
             if (n == 0) {
                 return null;
             }
             int start = Math.floorMod(next.getAndIncrement(), n);
             for (int i = 0; i < n; i++) {
-                String node = snapshot.get((start + i) % n);
+                String node = (String) snapshot[(start + i) % n];
                 if (!node.equals(exclude)) {
                     return node;
                 }
