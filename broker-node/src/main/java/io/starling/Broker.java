@@ -26,6 +26,8 @@ import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 
@@ -147,6 +149,30 @@ public final class Broker {
 
     public String nodeId() {
         return links.localNode();
+    }
+
+    /**
+     * Leaves the cluster gracefully (SIGTERM, issue 3): clients are disconnected with 0x8B, sessions
+     * and their queued messages go to the other nodes, and once those route them, this node closes.
+     * Bounded: after {@code timeoutMs} it closes whatever is left.
+     */
+    public Future<Void> leave(long timeoutMs) {
+        long deadline = System.currentTimeMillis() + timeoutMs;
+        org.slf4j.LoggerFactory.getLogger(Broker.class).info("leaving the cluster: handing {} sessions to {} other nodes",
+                services.registry().size(), links.peers().size());
+        List<String> peers = new ArrayList<>(links.peers());
+        Promise<Void> handed = Promise.promise();
+        services.registry().handOverAll(peers).onComplete(ar -> handed.tryComplete());
+        vertx.setTimer(Math.max(1, timeoutMs / 2), t -> handed.tryComplete());
+        Promise<Void> released = Promise.promise();
+        handed.future().onComplete(ar -> vertx.setPeriodic(50, t -> {
+            if (services.registry().stillRelaying() == 0 || System.currentTimeMillis() > deadline) {
+                vertx.cancelTimer(t);
+                released.tryComplete();
+            }
+        }));
+        // Once the other nodes have dropped the routes to this one, nothing is routed here any more.
+        return released.future().compose(v -> services.router().routesSettled()).eventually(this::close);
     }
 
     public Future<Void> close() {

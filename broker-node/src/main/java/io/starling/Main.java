@@ -64,7 +64,7 @@ public final class Main {
         }
         log.info("starling {} listening for MQTT on {}:{}", Broker.VERSION, config.listenerHost(), broker.port());
         Runtime.getRuntime().addShutdownHook(new Thread(() ->
-                broker.close().toCompletionStage().toCompletableFuture().orTimeout(10, TimeUnit.SECONDS).join()));
+                broker.leave(10_000).toCompletionStage().toCompletableFuture().orTimeout(20, TimeUnit.SECONDS).join()));
     }
 
     /**

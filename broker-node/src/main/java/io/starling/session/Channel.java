@@ -204,6 +204,11 @@ public final class Channel {
         if (version.isV5() && p.maximumPacketSize != null) {
             out.limitPacketSize(p.maximumPacketSize); // [MQTT-3.1.2-24]
         }
+        if (services.leaving) {
+            // This node is leaving the cluster: the client should connect to another one.
+            refuse(ReasonCode.SERVER_UNAVAILABLE, "4.13", "this node is shutting down");
+            return;
+        }
         if (p.authenticationMethod != null) {
             refuse(ReasonCode.BAD_AUTHENTICATION_METHOD, "MQTT-4.12.0-1",
                     "enhanced authentication method '" + p.authenticationMethod + "' is not supported");
@@ -305,6 +310,20 @@ public final class Channel {
     void superseded() {
         log.info("client {} ({}): a newer connection on another node took the client identifier", clientId,
                 out.remoteAddress());
+        state = State.CLOSED;
+        replies.close();
+        out.close();
+    }
+
+    /** This node is leaving the cluster: 5.0 clients are told 0x8B (spec 4.13) and every client is closed. */
+    void serverShuttingDown() {
+        if (state == State.CLOSED) {
+            return;
+        }
+        if (version.isV5()) {
+            out.send(new Disconnect(ReasonCode.SERVER_SHUTTING_DOWN, Properties.EMPTY));
+        }
+        session = null;
         state = State.CLOSED;
         replies.close();
         out.close();

@@ -15,6 +15,8 @@ public final class Services {
     final BrokerMetrics metrics;
     final SessionRegistry registry;
     final SessionTransfer transfer;
+    /** Set when the node starts leaving: new connections are refused. */
+    volatile boolean leaving;
 
     public Services(Vertx vertx, BrokerConfig config, Router router, BrokerMetrics metrics, NodeLinks links,
                     ClientRegistry clients) {

@@ -315,7 +315,7 @@ final class Session {
             sent.add(new SessionState.Inflight(e.packetId, e.released, e.delivery));
         }
         SessionState st = new SessionState(expirySeconds, new ArrayList<>(subscriptions.values()), sent,
-                new ArrayList<>(queue), new ArrayList<>(inboundQos2));
+                new ArrayList<>(queue), new ArrayList<>(inboundQos2), null);
         for (SessionState.Inflight i : sent) {
             ids.release(i.packetId());
         }

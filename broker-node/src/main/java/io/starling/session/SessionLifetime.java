@@ -119,6 +119,11 @@ final class SessionLifetime {
         return new Plan(true, publish, true, null, null);
     }
 
+    /** The will of the current connection, or the one still pending after it was lost; null if none. */
+    Connect.Will will() {
+        return will;
+    }
+
     /** The Will Delay Interval in seconds, 0 when absent (spec 3.1.3.2.2). */
     static long willDelaySeconds(Connect.Will w) {
         Long d = w.properties() == null ? null : w.properties().willDelayInterval;

@@ -206,14 +206,14 @@ final class SessionRef implements Subscriber {
                 resume();
                 return;
             } else if (ar.result().outcome() == SessionTransfer.Outcome.STATE) {
-                adopt(ar.result().state(), previous);
+                importFrom(ar.result().state(), previous);
             }
             attachHere(ch, req);
         }));
     }
 
     /** The session state from the previous owner becomes this node's session. */
-    private void adopt(SessionState state, String from) {
+    private void importFrom(SessionState state, String from) {
         if (session != null) {
             session.end(); // a leftover here is older than the owner's state
         }
@@ -303,6 +303,72 @@ final class SessionRef implements Subscriber {
         services.transfer.startRelaying(clientId, this);
         log.info("client {}: session handed over to node {}", clientId, toNode);
         reply.ok(SessionTransfer.answer(SessionTransfer.Outcome.STATE, state));
+    }
+
+    /**
+     * This node is leaving (SIGTERM): the client is disconnected (5.0: 0x8B) and a session that
+     * outlives its connection is pushed to {@code target}, will included, relaying until released.
+     */
+    void leaveTo(String target, io.vertx.core.Promise<Void> done) {
+        Session s = session;
+        if (dead || s == null) {
+            done.tryComplete();
+            return;
+        }
+        if (s.channel != null) {
+            Channel ch = s.channel;
+            s.detach();
+            online = false;
+            ch.serverShuttingDown();
+            if (target == null) {
+                done.tryComplete(); // no other node to take it: the session ends with this process
+                return;
+            }
+            if (s.expirySeconds == 0) {
+                carryOut(lifetime.connectionLost(true, 0)); // the session ends with its connection
+                done.tryComplete();
+                return;
+            }
+        }
+        if (target == null) {
+            done.tryComplete();
+            return;
+        }
+        Connect.Will will = lifetime.will();
+        cancelTimers();
+        SessionState state = s.export().withWill(will);
+        movedSubscriptions = state.subscriptions();
+        session = null;
+        dead = true;
+        relayTo = target;
+        services.registry.remove(clientId, this);
+        services.transfer.startRelaying(clientId, this);
+        services.transfer.push(target, clientId, state).onComplete(ar -> {
+            if (ar.failed()) {
+                log.warn("client {}: session not handed to node {} on leaving: {}", clientId, target, ar.cause().toString());
+            }
+            done.tryComplete();
+        });
+    }
+
+    /** A leaving node pushed this session here: it continues offline, its expiry and will clocks restarted. */
+    void adopt(SessionState state, String from) {
+        if (session != null) {
+            return; // the client is back already and has a session here
+        }
+        paused = true;
+        claimEpoch = 0;
+        ContextInternal here = context;
+        services.transfer.claim(clientId).onComplete(ar -> here.runOnContext(v -> {
+            claimEpoch = ar.succeeded() ? ar.result().epoch() : Long.MAX_VALUE;
+            java.util.List<Runnable> waiting = new java.util.ArrayList<>(deferredTakes);
+            deferredTakes.clear();
+            waiting.forEach(Runnable::run);
+            importFrom(state, from);
+            lifetime.connected(false, false, false, state.will());
+            carryOut(lifetime.connectionLost(true, state.expirySeconds()));
+            resume();
+        }));
     }
 
     /** The new owner routes the session itself: the routes here go, and relaying stops. */

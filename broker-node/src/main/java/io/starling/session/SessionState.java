@@ -1,5 +1,7 @@
 package io.starling.session;
 
+import io.starling.protocol.Connect;
+import io.starling.protocol.Properties;
 import io.starling.routing.Delivery;
 import io.starling.routing.Message;
 import io.starling.routing.MessageCodec;
@@ -20,8 +22,12 @@ import java.util.List;
  * and its byte form. The first byte is a format version.
  */
 record SessionState(long expirySeconds, List<Subscription> subscriptions, List<Inflight> inflight,
-                    List<Delivery> queued, List<Integer> inboundQos2) {
+                    List<Delivery> queued, List<Integer> inboundQos2, Connect.Will will) {
     private static final int FORMAT = 1;
+
+    SessionState withWill(Connect.Will w) {
+        return new SessionState(expirySeconds, subscriptions, inflight, queued, inboundQos2, w);
+    }
 
     /** A message sent to the client and not yet completed, with its packet identifier. */
     record Inflight(int packetId, boolean released, Delivery delivery) {
@@ -54,6 +60,17 @@ record SessionState(long expirySeconds, List<Subscription> subscriptions, List<I
             out.writeInt(inboundQos2.size());
             for (int id : inboundQos2) {
                 out.writeShort(id);
+            }
+            out.writeBoolean(will != null);
+            if (will != null) {
+                // The will as a message, plus the two properties a message does not carry.
+                Properties p = will.properties() == null ? Properties.EMPTY : will.properties();
+                out.writeLong(p.willDelayInterval == null ? -1 : p.willDelayInterval);
+                out.writeLong(p.messageExpiryInterval == null ? -1 : p.messageExpiryInterval);
+                byte[] m = MessageCodec.encode(new Message(will.topic(), will.payload(), will.qos(), will.retain(),
+                        Message.forwardedProperties(p), 0, "", 0));
+                out.writeInt(m.length);
+                out.write(m);
             }
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -89,7 +106,23 @@ record SessionState(long expirySeconds, List<Subscription> subscriptions, List<I
             for (int i = 0; i < n; i++) {
                 qos2.add(in.readUnsignedShort());
             }
-            return new SessionState(expiry, subs, inflight, queued, qos2);
+            Connect.Will will = null;
+            if (in.readBoolean()) {
+                long delay = in.readLong();
+                long expiryInterval = in.readLong();
+                Message m = MessageCodec.decode(in.readNBytes(in.readInt()));
+                Properties p = new Properties();
+                Properties f = m.properties();
+                p.payloadFormatIndicator = f.payloadFormatIndicator;
+                p.contentType = f.contentType;
+                p.responseTopic = f.responseTopic;
+                p.correlationData = f.correlationData;
+                p.userProperties = f.userProperties;
+                p.willDelayInterval = delay < 0 ? null : delay;
+                p.messageExpiryInterval = expiryInterval < 0 ? null : expiryInterval;
+                will = new Connect.Will(m.topic(), m.payload(), m.qos(), m.retain(), p);
+            }
+            return new SessionState(expiry, subs, inflight, queued, qos2, will);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

@@ -30,6 +30,7 @@ final class SessionTransfer {
     private static final byte TAKE = 1;
     private static final byte DELIVER = 2;
     private static final byte RELEASE = 3;
+    private static final byte PUSH = 4;
     /** A CONNECT waits at most this long for the previous owner; after that the session starts afresh. */
     private static final long TAKE_TIMEOUT_MS = 10_000;
 
@@ -97,6 +98,17 @@ final class SessionTransfer {
         links.send(node, CHANNEL, body.appendBytes(bytes.toByteArray()));
     }
 
+    /** A leaving node gives its session to {@code node}; the future completes once that node has it. */
+    Future<Void> push(String node, String clientId, SessionState state) {
+        Buffer body = Buffer.buffer().appendByte(PUSH);
+        appendString(body, clientId);
+        return links.request(node, CHANNEL, body.appendBytes(state.encode()), TAKE_TIMEOUT_MS).mapEmpty();
+    }
+
+    int relayingCount() {
+        return relaying.size();
+    }
+
     /** The new owner routes the session itself now; the old owner may drop its routes. */
     void release(String node, String clientId) {
         Buffer body = Buffer.buffer().appendByte(RELEASE);
@@ -140,6 +152,12 @@ final class SessionTransfer {
             } else {
                 log.debug("relayed message for {} found no session here", clientId);
             }
+        } else if (op == PUSH) {
+            int[] pos = {1};
+            String clientId = readString(body, pos);
+            SessionState state = SessionState.decode(clientId, body.getBytes(pos[0], body.length()));
+            registry.adopt(clientId).post((SessionRef.Task) r -> r.adopt(state, from));
+            reply.ok(Buffer.buffer());
         } else if (op == RELEASE) {
             int[] pos = {1};
             String clientId = readString(body, pos);

@@ -1,0 +1,196 @@
+package io.starling.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.eclipse.paho.mqttv5.client.MqttDisconnectResponse;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * A node that gets SIGTERM leaves gracefully (issue 3): its clients are told 0x8B, its sessions
+ * and their queued messages go to the other nodes, and a rolling restart of every node under
+ * QoS 1 load loses no acknowledged message.
+ */
+class GracefulLeaveIT {
+    @RegisterExtension
+    static final ClusterFixture cluster = new ClusterFixture(3);
+
+    @BeforeEach
+    void allNodesUp() throws Exception {
+        for (int i = 0; i < cluster.size(); i++) {
+            if (!cluster.isAlive(i)) {
+                cluster.restart(i);
+            }
+        }
+        for (int i = 0; i < cluster.size(); i++) {
+            cluster.awaitMembers(i, 3);
+        }
+    }
+
+    private static String uri(int node) {
+        return "tcp://127.0.0.1:" + cluster.mqttPort(node);
+    }
+
+    @Test
+    void queuedMessagesOfALeavingNodesSessionsAreDeliveredByAnotherNode() throws Exception {
+        String id = "leaver-" + UUID.randomUUID();
+        try (PahoV5Client c = PahoV5Client.connect(uri(0), id, o -> o.setSessionExpiryInterval(300L))) {
+            c.subscribe("leave/#", 1);
+            c.disconnect();
+        }
+        try (PahoV5Client pub = PahoV5Client.connect(uri(1), "lp-" + UUID.randomUUID(), null)) {
+            for (int i = 0; i < 5; i++) {
+                pub.publish("leave/q", "q" + i, 1, false).waitForCompletion(5000);
+            }
+        }
+        cluster.stop(0);
+        try (PahoV5Client again = new PahoV5Client(uri(2), id)) {
+            again.connect(o -> {
+                o.setCleanStart(false);
+                o.setSessionExpiryInterval(300L);
+            });
+            assertTrue(again.connectToken.getSessionPresent(), "the session survived its node's leaving");
+            for (int i = 0; i < 5; i++) {
+                PahoV5Client.Received r = again.poll(5000);
+                assertNotNull(r, "queued message " + i + " lost when node 0 left");
+                assertEquals("q" + i, r.text());
+            }
+            try (PahoV5Client pub = PahoV5Client.connect(uri(1), "lp2-" + UUID.randomUUID(), null)) {
+                pub.publish("leave/live", "live", 1, false).waitForCompletion(5000);
+            }
+            assertEquals("live", again.poll(5000).text());
+        }
+    }
+
+    @Test
+    void connectedClientIsToldTheServerIsShuttingDown() throws Exception {
+        String id = "told-" + UUID.randomUUID();
+        try (PahoV5Client c = PahoV5Client.connect(uri(1), id, o -> o.setSessionExpiryInterval(300L))) {
+            c.subscribe("told/#", 1);
+            cluster.stop(1);
+            MqttDisconnectResponse d = c.disconnects.poll(10, TimeUnit.SECONDS);
+            assertNotNull(d, "no DISCONNECT before the node went");
+            assertEquals(0x8B, d.getReturnCode(), "5.0 reason Server shutting down");
+        }
+        try (PahoV5Client again = new PahoV5Client(uri(0), id)) {
+            again.connect(o -> {
+                o.setCleanStart(false);
+                o.setSessionExpiryInterval(300L);
+            });
+            assertTrue(again.connectToken.getSessionPresent());
+        }
+    }
+
+    @Test
+    void rollingRestartOfEveryNodeUnderQos1LoadLosesNoAcknowledgedMessage() throws Exception {
+        String topic = "rolling/" + UUID.randomUUID();
+        String subId = "roll-sub-" + UUID.randomUUID();
+        Set<Integer> received = ConcurrentHashMap.newKeySet();
+        AtomicInteger duplicates = new AtomicInteger();
+        AtomicInteger acknowledged = new AtomicInteger();
+        AtomicBoolean stop = new AtomicBoolean();
+        AtomicBoolean stopPublishing = new AtomicBoolean();
+
+        Thread subscriber = new Thread(() -> {
+            int node = 2;
+            boolean first = true;
+            while (!stop.get()) {
+                try (PahoV5Client sub = new PahoV5Client(uri(node), subId)) {
+                    boolean clean = first;
+                    sub.connect(o -> {
+                        o.setCleanStart(clean);
+                        o.setSessionExpiryInterval(600L);
+                    });
+                    if (first) {
+                        sub.subscribe(topic, 1);
+                        first = false;
+                    }
+                    while (!stop.get() && sub.client.isConnected()) {
+                        PahoV5Client.Received r = sub.poll(200);
+                        if (r != null && !received.add(Integer.parseInt(r.text()))) {
+                            duplicates.incrementAndGet();
+                        }
+                    }
+                } catch (Exception e) {
+                    // the node went away: reconnect elsewhere
+                }
+                node = (node + 1) % 3;
+                sleep(100);
+            }
+        });
+        Thread publisher = new Thread(() -> {
+            int node = 0;
+            int seq = 0;
+            while (!stopPublishing.get() && seq < 100_000) {
+                try (PahoV5Client pub = PahoV5Client.connect(uri(node), "roll-pub-" + UUID.randomUUID(), null)) {
+                    while (!stopPublishing.get()) {
+                        pub.publish(topic, String.valueOf(seq), 1, false).waitForCompletion(5000);
+                        acknowledged.set(seq + 1); // every number below this was acknowledged
+                        seq++;
+                        sleep(5);
+                    }
+                } catch (Exception e) {
+                    // not acknowledged: publish the same number again on another node
+                }
+                node = (node + 1) % 3;
+                sleep(100);
+            }
+        });
+        subscriber.start();
+        sleep(1500); // the subscription exists before the load starts
+        publisher.start();
+        try {
+            for (int node = 0; node < 3; node++) {
+                sleep(1500);
+                cluster.stop(node);
+                cluster.restart(node);
+                for (int i = 0; i < 3; i++) {
+                    cluster.awaitMembers(i, 3);
+                }
+            }
+            sleep(1500);
+        } finally {
+            stopPublishing.set(true);
+            publisher.join(15_000);
+        }
+        int sent = acknowledged.get();
+        long deadline = System.currentTimeMillis() + 20_000;
+        // The subscriber keeps draining until everything acknowledged arrived or time is up.
+        while (System.currentTimeMillis() < deadline && countBelow(received, sent) < sent) {
+            sleep(200);
+        }
+        stop.set(true);
+        subscriber.join(15_000);
+        int lost = sent - countBelow(received, sent);
+        System.out.printf("rolling restart: %d acknowledged, %d lost, %d duplicates%n", sent, lost, duplicates.get());
+        assertTrue(sent > 300, "too little load to mean anything: " + sent);
+        assertEquals(0, lost, "acknowledged messages lost in a rolling restart (" + duplicates.get() + " duplicates)");
+    }
+
+    private static int countBelow(Set<Integer> s, int n) {
+        int c = 0;
+        for (int i : s) {
+            if (i < n) {
+                c++;
+            }
+        }
+        return c;
+    }
+
+    private static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
