@@ -9,6 +9,7 @@ import io.starling.cluster.membership.ClusterMember;
 import io.starling.cluster.registry.ClientRegistry;
 import io.starling.cluster.routes.LocalRoutes;
 import io.starling.cluster.routes.RouteTable;
+import io.starling.routing.Adoptions;
 import io.starling.routing.Forwarder;
 import io.starling.cluster.membership.ClusterSettings;
 import io.starling.retain.ReplicatedRetainedStore;
@@ -51,13 +52,23 @@ public final class Broker {
         this.member = member;
         this.links = links;
         RouteTable routes = new RouteTable(links.localNode());
+        Adoptions adoptions = new Adoptions(vertx, links);
         LocalRoutes localRoutes = new LocalRoutes(vertx, links, routes, ROUTE_SETTLE_TIMEOUT_MS);
         Router router = new Router(new ReplicatedRetainedStore(member.hazelcast().getMap("starling.retained")),
-                routes, localRoutes, new Forwarder(links, metrics));
+                routes, localRoutes, new Forwarder(links, metrics, adoptions),
+                () -> config.clusterBackupCount() > 0 && !links.peers().isEmpty());
         this.services = new Services(vertx, config, router, metrics, links,
-                new ClientRegistry(member.hazelcast().getMap(ClientRegistry.MAP), links.localNode()));
+                new ClientRegistry(member.hazelcast().getMap(ClientRegistry.MAP), links.localNode()),
+                member.hazelcast());
         // Links follow membership from here on: a node that leaves takes its routes with it.
-        LinkMembership.follow(member.hazelcast(), links, localRoutes::peerLeft);
+        LinkMembership.follow(member.hazelcast(), links, joined -> services.registry().nodeJoined(), left -> {
+            // The dead node's routes stay until its sessions are adopted: what still matches them
+            // waits for the adopters instead of finding no route (issue 3: nothing acknowledged is lost).
+            adoptions.awaitAdopted(left).onComplete(v -> localRoutes.peerLeft(left));
+            adoptions.nodeLeft(left);
+            services.registry().nodeLeft(left).onComplete(ar -> router.routesSettled()
+                    .onComplete(v -> adoptions.adopted(left)));
+        });
         this.sys = new SysPublisher(router, services.registry(), metrics, VERSION);
         metrics.gauge("starling_sessions", "sessions on this node, online and offline", () -> services.registry().size());
         metrics.gauge("starling_subscriptions", "subscriptions on this node", router::subscriptionCount);

@@ -21,14 +21,18 @@ public final class Forwarder {
     private static final Logger log = LoggerFactory.getLogger(Forwarder.class);
     public static final byte CHANNEL = 2;
     private static final int DIRECT = 1;
+    /** How long a message whose link broke waits for the node to come back or be declared gone. */
+    private static final long RETRY_MS = 20_000;
 
     private final NodeLinks links;
     private final BrokerMetrics metrics;
+    private final Adoptions adoptions;
     private Router router;
 
-    public Forwarder(NodeLinks links, BrokerMetrics metrics) {
+    public Forwarder(NodeLinks links, BrokerMetrics metrics, Adoptions adoptions) {
         this.links = links;
         this.metrics = metrics;
+        this.adoptions = adoptions;
     }
 
     void bind(Router r) {
@@ -36,9 +40,17 @@ public final class Forwarder {
         links.handle(CHANNEL, this::onForward);
     }
 
-    /** @return how many subscriptions it reached there, as far as this node can tell */
+    /**
+     * @return how many subscriptions it reached there, as far as this node can tell. A QoS 1/2
+     *         message whose node dies first waits until the other nodes have adopted that node's
+     *         sessions, and goes to them.
+     */
     Future<Integer> forward(String node, Message message, boolean direct, List<String> shared) {
-        Buffer body = encode(message, direct, shared);
+        return forward(node, message, direct, shared, "");
+    }
+
+    Future<Integer> forward(String node, Message message, boolean direct, List<String> shared, String onlyAdoptedFrom) {
+        Buffer body = encode(message, direct, shared, onlyAdoptedFrom);
         metrics.forwarded();
         int expected = (direct ? 1 : 0) + shared.size();
         if (message.qos() == 0) {
@@ -52,10 +64,33 @@ public final class Forwarder {
             if (ar.succeeded()) {
                 return Future.succeededFuture(ar.result().getInt(0));
             }
-            metrics.forwardFailed();
-            log.warn("message on {} to node {} not confirmed: {}", message.topic(), node, ar.cause().getMessage());
-            return Future.succeededFuture(0);
+            return afterLoss(node, message, direct, shared, onlyAdoptedFrom, System.currentTimeMillis() + RETRY_MS);
         });
+    }
+
+    /**
+     * The link broke before the node confirmed the message. If the node left the cluster, its
+     * sessions are adopted by the others, which get the message then; if the link comes back, the
+     * message goes again (a QoS 1 duplicate at worst). Bounded: after that it is counted as failed.
+     */
+    private Future<Integer> afterLoss(String node, Message message, boolean direct, List<String> shared,
+                                      String onlyAdoptedFrom, long deadline) {
+        if (!links.peers().contains(node)) {
+            log.debug("message on {} waits for the adoption of node {}'s sessions", message.topic(), node);
+            return adoptions.awaitAdopted(node).compose(v -> router.republish(node, message, direct, shared));
+        }
+        if (links.isUp(node)) {
+            return forward(node, message, direct, shared, onlyAdoptedFrom);
+        }
+        if (System.currentTimeMillis() > deadline) {
+            metrics.forwardFailed();
+            log.warn("message on {} to node {} not confirmed: the link stayed down", message.topic(), node);
+            return Future.succeededFuture(0);
+        }
+        io.vertx.core.Promise<Integer> later = io.vertx.core.Promise.promise();
+        links.vertx().setTimer(50, t -> afterLoss(node, message, direct, shared, onlyAdoptedFrom, deadline)
+                .onComplete(later));
+        return later.future();
     }
 
     void noSharedMember(String sharedFilter) {
@@ -74,19 +109,25 @@ public final class Forwarder {
             shared.add(new String(body.getBytes(pos + 4, pos + 4 + len), StandardCharsets.UTF_8));
             pos += 4 + len;
         }
+        int len = body.getInt(pos);
+        String onlyAdoptedFrom = new String(body.getBytes(pos + 4, pos + 4 + len), StandardCharsets.UTF_8);
+        pos += 4 + len;
         Message m = MessageCodec.decode(body.getBytes(pos, body.length()));
-        int reached = router.deliverForwarded(m, (flags & DIRECT) != 0, shared);
+        Future<Integer> reached = router.deliverForwarded(m, (flags & DIRECT) != 0, shared,
+                onlyAdoptedFrom.isEmpty() ? null : onlyAdoptedFrom);
         if (reply != null) {
-            reply.ok(Buffer.buffer(4).appendInt(reached));
+            reached.onComplete(ar -> reply.ok(Buffer.buffer(4).appendInt(ar.succeeded() ? ar.result() : 0)));
         }
     }
 
-    private static Buffer encode(Message m, boolean direct, List<String> shared) {
+    private static Buffer encode(Message m, boolean direct, List<String> shared, String onlyAdoptedFrom) {
         Buffer b = Buffer.buffer(64 + m.payload().length).appendByte((byte) (direct ? DIRECT : 0)).appendInt(shared.size());
         for (String s : shared) {
             byte[] bytes = s.getBytes(StandardCharsets.UTF_8);
             b.appendInt(bytes.length).appendBytes(bytes);
         }
+        byte[] adopted = onlyAdoptedFrom.getBytes(StandardCharsets.UTF_8);
+        b.appendInt(adopted.length).appendBytes(adopted);
         return b.appendBytes(MessageCodec.encode(m));
     }
 }

@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Matches a published message against the subscriptions and hands one delivery to each matching
@@ -29,12 +30,19 @@ public final class Router {
     private final RouteTable routes;
     private final LocalRoutes localRoutes;
     private final Forwarder forwarder;
+    private final java.util.function.BooleanSupplier replicating;
 
-    public Router(RetainedStore retained, RouteTable routes, LocalRoutes localRoutes, Forwarder forwarder) {
+    /**
+     * @param replicating true while persistent sessions are kept with backups on other nodes: QoS 1/2
+     *                    acknowledgements then wait until the sessions have stored the message
+     */
+    public Router(RetainedStore retained, RouteTable routes, LocalRoutes localRoutes, Forwarder forwarder,
+                  java.util.function.BooleanSupplier replicating) {
         this.retained = retained;
         this.routes = routes;
         this.localRoutes = localRoutes;
         this.forwarder = forwarder;
+        this.replicating = replicating;
         forwarder.bind(this);
     }
 
@@ -62,9 +70,10 @@ public final class Router {
                 retained.put(topic, message);
             }
         }
-        int local = deliverDirect(topic, message);
+        Acceptance acceptance = message.qos() > 0 && replicating.getAsBoolean() ? new Acceptance() : null;
+        int local = deliverDirect(topic, message, acceptance, null);
         if (!routes.hasRemoteRoutes()) {
-            return count(local);
+            return acceptance == null ? count(local) : acceptance.sealed().map(local);
         }
         Targets targets = new Targets();
         routes.match(topic, targets);
@@ -81,7 +90,13 @@ public final class Router {
             }
         }
         for (String sharedFilter : targets.localShared) {
-            local += deliverShared(TopicFilter.of(sharedFilter), message, null) ? 1 : 0;
+            local += deliverShared(TopicFilter.of(sharedFilter), message, null, acceptance) ? 1 : 0;
+        }
+        if (acceptance != null) {
+            if (remote == null) {
+                remote = new ArrayList<>(1);
+            }
+            remote.add(acceptance.sealed().map(0));
         }
         if (remote == null) {
             return count(local);
@@ -102,25 +117,82 @@ public final class Router {
         if (message.retain()) {
             retained.put(topic, message);
         }
-        return deliverDirect(topic, message);
+        return deliverDirect(topic, message, null, null);
     }
 
     /**
      * A message another node forwarded: delivered to this node's matching plain subscriptions
      * when {@code direct}, and to one local member of each shared subscription in {@code shared}.
      *
-     * @return how many subscriptions it reached here
+     * @return how many subscriptions it reached here, once the sessions have accepted it
      */
-    public int deliverForwarded(Message message, boolean direct, List<String> shared) {
-        int n = direct ? deliverDirect(TopicName.of(message.topic()), message) : 0;
+    public Future<Integer> deliverForwarded(Message message, boolean direct, List<String> shared, String onlyAdoptedFrom) {
+        Acceptance acceptance = message.qos() > 0 && replicating.getAsBoolean() ? new Acceptance() : null;
+        int n = direct ? deliverDirect(TopicName.of(message.topic()), message, acceptance, onlyAdoptedFrom) : 0;
         for (String sharedFilter : shared) {
-            if (deliverShared(TopicFilter.of(sharedFilter), message, null)) {
+            if (deliverShared(TopicFilter.of(sharedFilter), message, null, acceptance)) {
                 n++;
             } else {
                 forwarder.noSharedMember(sharedFilter);
             }
         }
-        return n;
+        return acceptance == null ? count(n) : acceptance.sealed().map(n);
+    }
+
+    /**
+     * A message that was on its way to {@code deadNode} when it died: once that node's sessions are
+     * adopted, it goes to the adopted sessions only (the others have it already), and its shared
+     * subscriptions go to a member elsewhere.
+     */
+    Future<Integer> republish(String deadNode, Message message, boolean direct, List<String> shared) {
+        Acceptance acceptance = message.qos() > 0 && replicating.getAsBoolean() ? new Acceptance() : null;
+        TopicName topic = TopicName.of(message.topic());
+        int local = direct ? deliverDirect(topic, message, acceptance, deadNode) : 0;
+        List<Future<Integer>> remote = new ArrayList<>();
+        Map<String, List<String>> sharedByNode = new HashMap<>();
+        for (String sharedFilter : shared) {
+            RouteTable.SharedRoute route = routes.sharedRoute(TopicFilter.of(sharedFilter));
+            String node = route == null ? null : route.pick(deadNode);
+            if (node != null) {
+                sharedByNode.computeIfAbsent(node, n -> new ArrayList<>()).add(sharedFilter);
+            }
+        }
+        Set<String> directNodes = new java.util.HashSet<>();
+        if (direct) {
+            routes.match(topic, new RouteTable.Visitor() {
+                @Override
+                public void node(String node) {
+                    directNodes.add(node);
+                }
+
+                @Override
+                public void shared(RouteTable.SharedRoute route) {
+                }
+            });
+        }
+        Set<String> nodes = new java.util.HashSet<>(directNodes);
+        nodes.addAll(sharedByNode.keySet());
+        for (String node : nodes) {
+            List<String> sharedHere = sharedByNode.getOrDefault(node, List.of());
+            if (node.equals(routes.localNode())) {
+                for (String f : sharedHere) {
+                    local += deliverShared(TopicFilter.of(f), message, null, acceptance) ? 1 : 0;
+                }
+            } else if (!node.equals(deadNode)) {
+                remote.add(forwarder.forward(node, message, directNodes.contains(node), sharedHere, deadNode));
+            }
+        }
+        if (acceptance != null) {
+            remote.add(acceptance.sealed().map(0));
+        }
+        int base = local;
+        return Future.join(remote).transform(ar -> {
+            int n = base;
+            for (Future<Integer> f : remote) {
+                n += f.succeeded() ? f.result() : 0;
+            }
+            return Future.succeededFuture(n);
+        });
     }
 
     /** @return true when the client already had this filter (Retain Handling 1, [MQTT-3.3.1-10]). */
@@ -189,14 +261,22 @@ public final class Router {
         return routes;
     }
 
-    private boolean deliverShared(TopicFilter filter, Message message, String exclude) {
+    private boolean deliverShared(TopicFilter filter, Message message, String exclude, Acceptance acceptance) {
         SubscriptionIndex.SharedGroup group = index.sharedGroup(filter);
         SubscriptionIndex.Entry member = group == null ? null : group.pick(exclude);
         if (member == null) {
             return false;
         }
-        member.subscriber().deliver(sharedDelivery(message, member.subscription(), filter.value()));
+        member.subscriber().deliver(accepting(sharedDelivery(message, member.subscription(), filter.value()), acceptance));
         return true;
+    }
+
+    private static Delivery accepting(Delivery d, Acceptance acceptance) {
+        if (acceptance == null) {
+            return d;
+        }
+        acceptance.expect();
+        return d.withAcceptance(acceptance);
     }
 
     private static Delivery sharedDelivery(Message message, Subscription s, String sharedFilter) {
@@ -205,8 +285,9 @@ public final class Router {
                 s.subscriptionId() == 0 ? Delivery.NO_IDS : new int[] {s.subscriptionId()}, sharedFilter);
     }
 
-    private int deliverDirect(TopicName topic, Message message) {
-        Matches matches = new Matches(message);
+    /** @param onlyAdoptedFrom when not null, only sessions adopted from that dead node get it */
+    private int deliverDirect(TopicName topic, Message message, Acceptance acceptance, String onlyAdoptedFrom) {
+        Matches matches = new Matches(message, acceptance, onlyAdoptedFrom);
         index.direct().matchTopic(topic.levels(), topic.isSystem(), matches::direct);
         return matches.deliver();
     }
@@ -257,14 +338,21 @@ public final class Router {
     /** The local matches of one publish, merged so a client with overlapping subscriptions gets one copy. */
     private static final class Matches {
         private final Message message;
+        private final Acceptance acceptance;
+        private final String onlyAdoptedFrom;
         private final List<SubscriptionIndex.Entry> direct = new ArrayList<>(4);
 
-        Matches(Message message) {
+        Matches(Message message, Acceptance acceptance, String onlyAdoptedFrom) {
             this.message = message;
+            this.acceptance = acceptance;
+            this.onlyAdoptedFrom = onlyAdoptedFrom;
         }
 
         void direct(String clientId, SubscriptionIndex.Entry entry) {
             Subscription s = entry.subscription();
+            if (onlyAdoptedFrom != null && !onlyAdoptedFrom.equals(entry.subscriber().adoptedFrom())) {
+                return;
+            }
             // [MQTT-3.8.3-3] No Local: not to the publisher's own subscription.
             if (s.noLocal() && clientId.equals(message.publisherId())) {
                 return;
@@ -276,8 +364,8 @@ public final class Router {
             if (direct.size() == 1) {
                 SubscriptionIndex.Entry e = direct.get(0);
                 Subscription s = e.subscription();
-                e.subscriber().deliver(new Delivery(message, Math.min(message.qos(), s.qos()),
-                        s.retainAsPublished() && message.retain(), ids(s), null));
+                e.subscriber().deliver(accepting(new Delivery(message, Math.min(message.qos(), s.qos()),
+                        s.retainAsPublished() && message.retain(), ids(s), null), acceptance));
             } else if (direct.size() > 1) {
                 deliverMerged();
             }
@@ -312,7 +400,7 @@ public final class Router {
                         ids[i++] = s.subscriptionId();
                     }
                 }
-                subscribers.get(c.getKey()).deliver(new Delivery(message, qos, retain, ids, null));
+                subscribers.get(c.getKey()).deliver(accepting(new Delivery(message, qos, retain, ids, null), acceptance));
             }
         }
 

@@ -12,4 +12,9 @@ public interface Subscriber {
 
     /** True while a network connection is attached; shared groups prefer such members. */
     boolean isOnline();
+
+    /** The node that died and whose session this node adopted, or null. */
+    default String adoptedFrom() {
+        return null;
+    }
 }

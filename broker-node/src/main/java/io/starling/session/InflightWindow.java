@@ -16,7 +16,7 @@ public final class InflightWindow {
     /** One message in flight; {@code released} once PUBREC arrived and PUBREL was sent (QoS 2). */
     public static final class Entry {
         final int packetId;
-        final Delivery delivery;
+        Delivery delivery; // replaced only to add its store sequence number
         boolean released;
 
         Entry(int packetId, Delivery delivery) {

@@ -15,17 +15,21 @@ public final class Services {
     final BrokerMetrics metrics;
     final SessionRegistry registry;
     final SessionTransfer transfer;
+    final SessionStore store;
     /** Set when the node starts leaving: new connections are refused. */
     volatile boolean leaving;
 
     public Services(Vertx vertx, BrokerConfig config, Router router, BrokerMetrics metrics, NodeLinks links,
-                    ClientRegistry clients) {
+                    ClientRegistry clients, com.hazelcast.core.HazelcastInstance hazelcast) {
         this.vertx = vertx;
         this.config = config;
         this.router = router;
         this.metrics = metrics;
         this.registry = new SessionRegistry(this);
         this.transfer = new SessionTransfer(links, clients, registry);
+        this.store = new SessionStore(hazelcast.getMap(SessionStore.SESSIONS), hazelcast.getMap(SessionStore.QUEUE),
+                () -> config.clusterBackupCount() > 0 && !links.peers().isEmpty(),
+                () -> hazelcast.getPartitionService().isClusterSafe());
     }
 
     public SessionRegistry registry() {

@@ -44,6 +44,10 @@ final class Session {
     private final ArrayDeque<Delivery> queue = new ArrayDeque<>();
     private final Set<Integer> inboundQos2 = new HashSet<>();
     private boolean overflowLogged;
+    /** The next sequence number for a message kept in the replicated store. */
+    private long nextSeq = 1;
+    /** Something of this session went to the replicated store, so its end must remove it there. */
+    private boolean stored;
 
     /** The attached connection, or null while offline. */
     Channel channel;
@@ -65,6 +69,7 @@ final class Session {
         if (d.qos() == 0 && channel == null && !attaching) {
             // QoS 0 messages are not kept for offline clients (spec 3.1.2.4 leaves it to the server).
             services.metrics.dropped("offline_qos0");
+            d.accepted();
             return;
         }
         if (queue.size() >= services.config.maxQueuedMessages() && (d.qos() > 0 || channel == null
@@ -76,7 +81,17 @@ final class Session {
                         + "messages are dropped and counted in starling_messages_dropped{{reason=\"queue_full\"}}",
                         clientId, queue.size());
             }
+            d.accepted();
             return;
+        }
+        if (d.qos() > 0 && persistent()) {
+            // Kept with backups before the publisher is answered: a node's loss cannot take it (issue 3).
+            Delivery kept = d.withSeq(nextSeq++);
+            stored = true;
+            services.store.saveDelivery(clientId, kept, 0, false).onComplete(ar -> kept.accepted());
+            d = kept;
+        } else {
+            d.accepted();
         }
         queue.add(d);
         pump();
@@ -98,6 +113,7 @@ final class Session {
             if (d.message().isExpired(now)) {
                 // [MQTT-3.3.2-5] an expired message not yet sent is deleted.
                 services.metrics.dropped("expired");
+                unstore(d);
                 continue;
             }
             if (d.qos() == 0) {
@@ -107,8 +123,12 @@ final class Session {
             int id = ids.allocate();
             if (sendPublish(d, id, false, now)) {
                 inflight.add(id, d);
+                if (d.seq() > 0) {
+                    services.store.saveDelivery(clientId, d, id, false); // a new owner resends it with this id
+                }
             } else {
                 ids.release(id);
+                unstore(d);
             }
         }
         if (overflowLogged && queue.size() < services.config.maxQueuedMessages() / 2) {
@@ -165,6 +185,7 @@ final class Session {
         if (e != null && e.delivery.qos() == 1) {
             inflight.remove(packetId);
             ids.release(packetId);
+            unstore(e.delivery);
             pump();
         }
     }
@@ -181,10 +202,14 @@ final class Session {
         if (reasonCode >= 0x80) {
             inflight.remove(packetId);
             ids.release(packetId);
+            unstore(e.delivery);
             pump();
             return -1;
         }
         e.released = true;
+        if (e.delivery.seq() > 0) {
+            services.store.saveDelivery(clientId, e.delivery, packetId, true);
+        }
         return ReasonCode.SUCCESS;
     }
 
@@ -193,6 +218,7 @@ final class Session {
         if (e != null && e.released) {
             inflight.remove(packetId);
             ids.release(packetId);
+            unstore(e.delivery);
             pump();
         }
     }
@@ -221,12 +247,60 @@ final class Session {
     /** @return true when this filter was already subscribed (Retain Handling 1). */
     boolean subscribe(Subscription sub) {
         subscriptions.put(sub.filter().value(), sub);
-        return services.router.subscribe(ref, sub);
+        boolean existed = services.router.subscribe(ref, sub);
+        ref.persistMeta();
+        return existed;
     }
 
     boolean unsubscribe(TopicFilter filter) {
         boolean had = subscriptions.remove(filter.value()) != null;
-        return services.router.unsubscribe(clientId, filter) || had;
+        boolean existed = services.router.unsubscribe(clientId, filter) || had;
+        ref.persistMeta();
+        return existed;
+    }
+
+    // ---- the replicated store ----
+
+    /** Kept with backups: the session outlives its connection and there is a node to back up to. */
+    boolean persistent() {
+        return expirySeconds > 0 && services.store.active();
+    }
+
+    /** What the store keeps besides the messages: expiry, subscriptions, the pending will. */
+    SessionState meta(io.starling.protocol.Connect.Will will) {
+        return new SessionState(expirySeconds, new ArrayList<>(subscriptions.values()), List.of(), List.of(), List.of(),
+                will);
+    }
+
+    /** A node joined, so there is somewhere to back up to: every message of this session is written out. */
+    void persistAll() {
+        if (!persistent()) {
+            return;
+        }
+        stored = true;
+        for (InflightWindow.Entry e : inflight.inOrder()) {
+            if (e.delivery.seq() == 0) {
+                e.delivery = e.delivery.withSeq(nextSeq++);
+            }
+            services.store.saveDelivery(clientId, e.delivery, e.packetId, e.released);
+        }
+        int n = queue.size();
+        for (int i = 0; i < n; i++) {
+            Delivery d = queue.poll();
+            if (d.qos() > 0) {
+                if (d.seq() == 0) {
+                    d = d.withSeq(nextSeq++);
+                }
+                services.store.saveDelivery(clientId, d, 0, false);
+            }
+            queue.add(d);
+        }
+    }
+
+    private void unstore(Delivery d) {
+        if (d.seq() > 0) {
+            services.store.removeDelivery(clientId, d.seq());
+        }
     }
 
     // ---- connection lifecycle ----
@@ -247,6 +321,7 @@ final class Session {
             } else if (!sendPublish(e.delivery, e.packetId, true, now)) {
                 it.remove();
                 ids.release(e.packetId);
+                unstore(e.delivery);
             }
         }
         pump();
@@ -273,6 +348,12 @@ final class Session {
         queue.clear();
         inflight.clear();
         inboundQos2.clear();
+        if (stored || services.store.active()) {
+            services.vertx.executeBlocking(() -> {
+                services.store.removeSession(clientId);
+                return null;
+            }, false);
+        }
     }
 
     /**
@@ -287,12 +368,14 @@ final class Session {
             if (e.delivery.sharedFilter() != null && !e.released) {
                 it.remove();
                 ids.release(e.packetId);
-                back.add(e.delivery);
+                unstore(e.delivery);
+                back.add(e.delivery.withSeq(0));
             }
         }
         queue.removeIf(d -> {
             if (d.sharedFilter() != null) {
-                back.add(d);
+                unstore(d);
+                back.add(d.withSeq(0));
                 return true;
             }
             return false;
@@ -334,6 +417,13 @@ final class Session {
         }
         queue.addAll(st.queued());
         inboundQos2.addAll(st.inboundQos2());
+        for (SessionState.Inflight i : st.inflight()) {
+            nextSeq = Math.max(nextSeq, i.delivery().seq() + 1);
+        }
+        for (Delivery d : st.queued()) {
+            nextSeq = Math.max(nextSeq, d.seq() + 1);
+        }
+        stored |= nextSeq > 1;
         for (Subscription s : st.subscriptions()) {
             subscribe(s);
         }

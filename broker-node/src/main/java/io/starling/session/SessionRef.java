@@ -47,6 +47,8 @@ final class SessionRef implements Subscriber {
     private boolean paused;
     /** Set once the session moved to another node: deliveries still routed here go on to it. */
     private volatile String relayTo;
+    /** The dead node this session was adopted from: messages that were on their way there come here. */
+    private volatile String adoptedFrom;
     private java.util.List<io.starling.routing.Subscription> movedSubscriptions = java.util.List.of();
     /** The epoch of this node's latest claim of the client identifier; 0 while a claim is pending. */
     private long claimEpoch;
@@ -67,6 +69,11 @@ final class SessionRef implements Subscriber {
     @Override
     public boolean isOnline() {
         return online;
+    }
+
+    @Override
+    public String adoptedFrom() {
+        return adoptedFrom;
     }
 
     @Override
@@ -124,10 +131,12 @@ final class SessionRef implements Subscriber {
             String moved = relayTo;
             if (moved != null) {
                 services.transfer.relay(moved, clientId, d);
+                d.accepted();
             } else if (session != null) {
                 session.deliver(d);
             } else {
                 services.metrics.dropped("no_session");
+                d.accepted();
             }
         } else {
             ((Task) item).run(this);
@@ -190,9 +199,18 @@ final class SessionRef implements Subscriber {
             return;
         }
         if (!services.transfer.isPeer(previous)) {
-            // The owner left the cluster; its sessions' state went with it (durable sessions: issue 3).
-            log.info("client {}: its session was on node {}, which is no longer in the cluster", clientId, previous);
-            attachHere(ch, req);
+            // The owner died: the session comes from the replicated store, if it was kept there.
+            ContextInternal here = context;
+            services.vertx.executeBlocking(() -> services.store.load(clientId), false).onComplete(ar -> here.runOnContext(v -> {
+                if (ar.succeeded() && ar.result() != null && session == null) {
+                    log.info("client {}: session recovered from the store after node {} left", clientId, previous);
+                    adoptedFrom = previous;
+                    importFrom(ar.result(), previous);
+                } else if (ar.failed()) {
+                    log.warn("client {}: session of node {} could not be loaded: {}", clientId, previous, ar.cause().toString());
+                }
+                attachHere(ch, req);
+            }));
             return;
         }
         ContextInternal here = context;
@@ -263,6 +281,7 @@ final class SessionRef implements Subscriber {
         } else {
             target.runOnContext(v -> ch.attached(this, attached, present));
         }
+        persistMeta();
         resume();
     }
 
@@ -351,6 +370,19 @@ final class SessionRef implements Subscriber {
         });
     }
 
+    /** This node adopted the session of a node that died (its claim already made, with {@code epoch}). */
+    void recovered(SessionState state, long epoch, String from) {
+        if (session != null) {
+            return;
+        }
+        claimEpoch = epoch;
+        adoptedFrom = from;
+        importFrom(state, from);
+        lifetime.connected(false, false, false, state.will());
+        carryOut(lifetime.connectionLost(true, state.expirySeconds())); // its client was cut off: the will applies
+        persistMeta();
+    }
+
     /** A leaving node pushed this session here: it continues offline, its expiry and will clocks restarted. */
     void adopt(SessionState state, String from) {
         if (session != null) {
@@ -369,6 +401,22 @@ final class SessionRef implements Subscriber {
             carryOut(lifetime.connectionLost(true, state.expirySeconds()));
             resume();
         }));
+    }
+
+    /** Writes the session's record (expiry, subscriptions, pending will) to the replicated store. */
+    void persistMeta() {
+        Session s = session;
+        if (s != null && s.persistent()) {
+            services.store.saveMeta(clientId, s.meta(lifetime.will()));
+        }
+    }
+
+    /** A node joined: the whole session goes to the replicated store. */
+    void persistAll() {
+        persistMeta();
+        if (session != null) {
+            session.persistAll();
+        }
     }
 
     /** The new owner routes the session itself: the routes here go, and relaying stops. */
@@ -390,6 +438,7 @@ final class SessionRef implements Subscriber {
         online = false;
         s.expirySeconds = expirySeconds;
         carryOut(lifetime.connectionLost(publishWill, expirySeconds));
+        persistMeta(); // the expiry and the will may have changed with the DISCONNECT
     }
 
     private void timerFired(long id, SessionLifetime.Timer timer) {
@@ -403,6 +452,9 @@ final class SessionRef implements Subscriber {
             log.debug("client {}: session expired", clientId);
         }
         carryOut(plan);
+        if (plan.will() != null) {
+            persistMeta(); // the will is out: a node adopting the session must not send it again
+        }
     }
 
     /** Does what the lifetime decided after a connection was lost or a timer fired. */

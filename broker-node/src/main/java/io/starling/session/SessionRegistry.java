@@ -48,6 +48,60 @@ public final class SessionRegistry {
         return services.transfer.relayingCount();
     }
 
+    /** A node joined: there is somewhere to back up to now, so every session writes itself out. */
+    public void nodeJoined() {
+        for (SessionRef ref : all()) {
+            ref.post((SessionRef.Task) SessionRef::persistAll);
+        }
+    }
+
+    /**
+     * A node left without handing its sessions over (it died): this node adopts the ones whose
+     * stored copy it holds, so they keep their subscriptions and queued messages until their
+     * clients come back (issue 3). The registry makes sure one node adopts each.
+     */
+    public io.vertx.core.Future<Void> nodeLeft(String node) {
+        io.vertx.core.Promise<Void> done = io.vertx.core.Promise.promise();
+        services.vertx.executeBlocking(() -> {
+            services.store.awaitSafe();
+            java.util.List<Object[]> found = new java.util.ArrayList<>();
+            for (String clientId : services.store.localSessions()) {
+                long epoch = services.transfer.claimIfOwnedBy(clientId, node);
+                if (epoch > 0) {
+                    SessionState state = services.store.load(clientId);
+                    if (state != null) {
+                        found.add(new Object[] {clientId, state, epoch});
+                    }
+                }
+            }
+            return found;
+        }, false).onComplete(ar -> {
+            if (ar.failed()) {
+                org.slf4j.LoggerFactory.getLogger(SessionRegistry.class)
+                        .warn("adopting the sessions of node {} failed: {}", node, ar.cause().toString());
+                done.tryComplete();
+                return;
+            }
+            if (!ar.result().isEmpty()) {
+                org.slf4j.LoggerFactory.getLogger(SessionRegistry.class)
+                        .info("node {} left: adopting {} of its sessions", node, ar.result().size());
+            }
+            java.util.List<io.vertx.core.Future<Void>> adopted = new java.util.ArrayList<>();
+            for (Object[] f : ar.result()) {
+                SessionState state = (SessionState) f[1];
+                long epoch = (Long) f[2];
+                io.vertx.core.Promise<Void> one = io.vertx.core.Promise.promise();
+                adopted.add(one.future());
+                adopt((String) f[0]).post((SessionRef.Task) r -> {
+                    r.recovered(state, epoch, node);
+                    one.complete();
+                });
+            }
+            io.vertx.core.Future.join(adopted).onComplete(x -> done.tryComplete());
+        });
+        return done.future();
+    }
+
     /** Every session on this node, for leaving the cluster. */
     java.util.List<SessionRef> all() {
         return java.util.List.copyOf(refs.values());

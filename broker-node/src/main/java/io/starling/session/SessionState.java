@@ -142,6 +142,7 @@ record SessionState(long expirySeconds, List<Subscription> subscriptions, List<I
         if (d.sharedFilter() != null) {
             out.writeUTF(d.sharedFilter());
         }
+        out.writeLong(d.seq());
     }
 
     static Delivery readDelivery(DataInputStream in) throws IOException {
@@ -154,6 +155,6 @@ record SessionState(long expirySeconds, List<Subscription> subscriptions, List<I
             ids[i] = in.readInt();
         }
         String shared = in.readBoolean() ? in.readUTF() : null;
-        return new Delivery(m, qos, retain, ids, shared);
+        return new Delivery(m, qos, retain, ids, shared, in.readLong(), null);
     }
 }

@@ -62,6 +62,10 @@ final class SessionTransfer {
         return clients.claim(clientId);
     }
 
+    long claimIfOwnedBy(String clientId, String leftNode) {
+        return clients.claimIfOwnedBy(clientId, leftNode);
+    }
+
     void released(String clientId) {
         clients.release(clientId);
     }

@@ -20,16 +20,22 @@ public final class LinkMembership implements MembershipListener {
     public static final String LINK_PORT = "starling.link-port";
 
     private final NodeLinks links;
+    private final Consumer<String> onJoined;
     private final Consumer<String> onLeft;
 
-    private LinkMembership(NodeLinks links, Consumer<String> onLeft) {
+    private LinkMembership(NodeLinks links, Consumer<String> onJoined, Consumer<String> onLeft) {
         this.links = links;
+        this.onJoined = onJoined;
         this.onLeft = onLeft;
     }
 
-    /** Starts following membership, connecting at once to the members already there. */
-    public static void follow(HazelcastInstance hazelcast, NodeLinks links, Consumer<String> onLeft) {
-        LinkMembership m = new LinkMembership(links, onLeft);
+    /**
+     * Starts following membership, connecting at once to the members already there. The callbacks
+     * get the node id and run after the links are updated.
+     */
+    public static void follow(HazelcastInstance hazelcast, NodeLinks links, Consumer<String> onJoined,
+                              Consumer<String> onLeft) {
+        LinkMembership m = new LinkMembership(links, onJoined, onLeft);
         hazelcast.getCluster().addMembershipListener(m);
         for (Member member : hazelcast.getCluster().getMembers()) {
             if (!member.localMember()) {
@@ -61,5 +67,6 @@ public final class LinkMembership implements MembershipListener {
             return;
         }
         links.connect(node, member.getAddress().getHost(), Integer.parseInt(port));
+        onJoined.accept(node);
     }
 }

@@ -120,6 +120,16 @@ public final class NodeLinks {
         });
     }
 
+    /** True while the connection to {@code node} is established. */
+    public boolean isUp(String node) {
+        PeerLink link = peers.get(node);
+        return link != null && link.isUp();
+    }
+
+    public Vertx vertx() {
+        return vertx;
+    }
+
     public Set<String> peers() {
         return peers.keySet();
     }

@@ -54,6 +54,10 @@ final class PeerLink {
         this.onUp = onUp;
     }
 
+    boolean isUp() {
+        return current != null;
+    }
+
     void start() {
         client = vertx.createNetClient(new NetClientOptions().setTcpNoDelay(true).setConnectTimeout(5000));
         connect();
@@ -215,7 +219,8 @@ final class PeerLink {
 
         void lost(String why) {
             closed = true;
-            for (Long id : pending.keySet()) {
+            // In the order they were sent, so that whoever retries them keeps that order.
+            for (Long id : new java.util.TreeSet<>(pending.keySet())) {
                 Promise<Buffer> p = pending.remove(id);
                 if (p != null) {
                     p.tryFail(new LinkLostException(node, why));

@@ -35,6 +35,16 @@ public final class ClientRegistry {
                 .map(ClientRegistry::parseClaim);
     }
 
+    /**
+     * Takes {@code clientId} over from a node that left, only if that node still owns it, so that
+     * of the members that find the session, one adopts it. Blocking.
+     *
+     * @return the new epoch, or -1 when another node owns it by now
+     */
+    public long claimIfOwnedBy(String clientId, String leftNode) {
+        return owners.executeOnKey(clientId, new ClaimIfOwnedProcessor(localNode, leftNode));
+    }
+
     /** Gives up {@code clientId} if this node still owns it (its session ended here). */
     public void release(String clientId) {
         owners.submitToKey(clientId, new ReleaseProcessor(localNode));
@@ -73,6 +83,29 @@ public final class ClientRegistry {
             long epoch = epochOf(old) + 1;
             entry.setValue(node + "|" + epoch);
             return nodeOf(old) + "|" + epoch;
+        }
+    }
+
+    /** Claims the identifier only from {@code leftNode}: returns the new epoch, or -1. */
+    static final class ClaimIfOwnedProcessor implements EntryProcessor<String, String, Long> {
+        private static final long serialVersionUID = 1L;
+        private final String node;
+        private final String leftNode;
+
+        ClaimIfOwnedProcessor(String node, String leftNode) {
+            this.node = node;
+            this.leftNode = leftNode;
+        }
+
+        @Override
+        public Long process(Map.Entry<String, String> entry) {
+            String old = entry.getValue();
+            if (old == null || !nodeOf(old).equals(leftNode)) {
+                return -1L;
+            }
+            long epoch = epochOf(old) + 1;
+            entry.setValue(node + "|" + epoch);
+            return epoch;
         }
     }
 
