@@ -69,7 +69,8 @@ public final class Broker {
             services.registry().nodeLeft(left).onComplete(ar -> router.routesSettled()
                     .onComplete(v -> adoptions.adopted(left)));
         });
-        this.sys = new SysPublisher(router, services.registry(), metrics, VERSION);
+        this.sys = new SysPublisher(router, services.registry(), metrics, VERSION, member.hazelcast(),
+                config.sysIntervalSeconds());
         metrics.gauge("starling_sessions", "sessions on this node, online and offline", () -> services.registry().size());
         metrics.gauge("starling_subscriptions", "subscriptions on this node", router::subscriptionCount);
         metrics.gauge("starling_retained_messages", "retained messages", () -> router.retained().size());
@@ -119,8 +120,15 @@ public final class Broker {
                 .onComplete(ar -> {
                     if (ar.succeeded()) {
                         if (effective.sysIntervalSeconds() > 0) {
-                            broker.sys.publish();
-                            vertx.setPeriodic(effective.sysIntervalSeconds() * 1000L, t -> broker.sys.publish());
+                            // $SYS reads cluster totals from Hazelcast: off the event loop, one at a time.
+                            vertx.executeBlocking(() -> {
+                                broker.sys.publish();
+                                return null;
+                            }, true);
+                            vertx.setPeriodic(effective.sysIntervalSeconds() * 1000L, t -> vertx.executeBlocking(() -> {
+                                broker.sys.publish();
+                                return null;
+                            }, true));
                         }
                         result.complete(broker);
                     } else {

@@ -411,12 +411,56 @@ final class SessionRef implements Subscriber {
         }
     }
 
-    /** A node joined: the whole session goes to the replicated store. */
-    void persistAll() {
-        persistMeta();
-        if (session != null) {
-            session.persistAll();
+    /** A node joined: if this node still owns the session, the whole of it goes to the replicated store. */
+    void reconcile() {
+        if (dead || session == null) {
+            return;
         }
+        ContextInternal here = context;
+        services.transfer.owner(clientId).onComplete(ar -> here.runOnContext(v -> {
+            String owner = ar.succeeded() ? ar.result() : null;
+            if (dead || session == null) {
+                return;
+            }
+            if (owner != null && !owner.equals(services.transfer.localNode()) && services.transfer.isPeer(owner)) {
+                yieldTo(owner);
+            } else {
+                persistMeta();
+                session.persistAll();
+            }
+        }));
+    }
+
+    /**
+     * A healed partition gave this client identifier to another node, whose copy of the session
+     * wins: the connection here is closed (0x8E), and the messages this copy holds go on to the
+     * owner (QoS 1 duplicates at worst) rather than being lost. The store, merged by Hazelcast,
+     * is the owner's and is left alone.
+     */
+    private void yieldTo(String owner) {
+        Session s = session;
+        log.warn("client {}: after the partition healed node {} owns this client identifier; its session here "
+                + "yields and its messages go there", clientId, owner);
+        if (s.channel != null) {
+            Channel old = s.channel;
+            s.detach();
+            online = false;
+            old.takenOver();
+        }
+        cancelTimers();
+        SessionState state = s.export();
+        for (SessionState.Inflight i : state.inflight()) {
+            services.transfer.relay(owner, clientId, i.delivery());
+        }
+        for (Delivery d : state.queued()) {
+            services.transfer.relay(owner, clientId, d);
+        }
+        for (io.starling.routing.Subscription sub : state.subscriptions()) {
+            services.router.unsubscribeMoved(this, sub.filter());
+        }
+        session = null;
+        dead = true;
+        services.registry.remove(clientId, this);
     }
 
     /** The new owner routes the session itself: the routes here go, and relaying stops. */

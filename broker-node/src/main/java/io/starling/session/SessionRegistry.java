@@ -48,10 +48,14 @@ public final class SessionRegistry {
         return services.transfer.relayingCount();
     }
 
-    /** A node joined: there is somewhere to back up to now, so every session writes itself out. */
+    /**
+     * A node joined: there is somewhere to back up to now, so every session writes itself out; and
+     * if the join is a healed partition, a session whose identifier the merged registry gives to
+     * another node yields to it (docs/adr/0006).
+     */
     public void nodeJoined() {
         for (SessionRef ref : all()) {
-            ref.post((SessionRef.Task) SessionRef::persistAll);
+            ref.post((SessionRef.Task) SessionRef::reconcile);
         }
     }
 

@@ -62,6 +62,10 @@ final class SessionTransfer {
         return clients.claim(clientId);
     }
 
+    Future<String> owner(String clientId) {
+        return clients.owner(clientId);
+    }
+
     long claimIfOwnedBy(String clientId, String leftNode) {
         return clients.claimIfOwnedBy(clientId, leftNode);
     }

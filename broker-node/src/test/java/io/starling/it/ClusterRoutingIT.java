@@ -27,7 +27,10 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  */
 class ClusterRoutingIT {
     @RegisterExtension
-    static final ClusterFixture cluster = new ClusterFixture(3);
+    static final ClusterFixture cluster = new ClusterFixture(3)
+            .withEnv(0, "STARLING_SYS_INTERVAL", "1")
+            .withEnv(1, "STARLING_SYS_INTERVAL", "1")
+            .withEnv(2, "STARLING_SYS_INTERVAL", "1");
 
     private static String uri(int node) {
         return "tcp://127.0.0.1:" + cluster.mqttPort(node);
@@ -264,5 +267,52 @@ class ClusterRoutingIT {
             again.disconnect();
             again.close();
         }
+    }
+
+    @Test
+    void sysTopicsGiveEachNodesOwnFiguresAndTheClustersTotals() throws Exception {
+        // One client on each node; then each node, read by one more client, counts its own two
+        // under $SYS/broker and all four under $SYS/cluster.
+        List<PahoV5Client> clients = new ArrayList<>();
+        try {
+            for (int node = 0; node < 3; node++) {
+                clients.add(PahoV5Client.connect(uri(node), id("sys" + node), null));
+            }
+            for (int node = 0; node < 3; node++) {
+                Map<String, String> sys = sysValues(node, List.of("$SYS/cluster/nodes", "$SYS/cluster/clients/connected",
+                        "$SYS/broker/clients/connected", "$SYS/broker/version"));
+                assertEquals("3", sys.get("$SYS/cluster/nodes"), "node " + node + ": " + sys);
+                int own = Integer.parseInt(sys.get("$SYS/broker/clients/connected"));
+                int total = Integer.parseInt(sys.get("$SYS/cluster/clients/connected"));
+                assertEquals(2, own, "node " + node + " reports its own clients only (one client, one reader): " + sys);
+                assertEquals(4, total, "node " + node + " counts every node's clients (three, and the reader): " + sys);
+                assertTrue(sys.get("$SYS/broker/version").startsWith("starling "), sys.toString());
+            }
+        } finally {
+            clients.forEach(PahoV5Client::close);
+        }
+    }
+
+    /** Reads the given $SYS topics on one node, waiting for values that reflect the current clients. */
+    private static Map<String, String> sysValues(int node, List<String> topics) throws Exception {
+        Map<String, String> values = new HashMap<>();
+        try (PahoV5Client reader = PahoV5Client.connect(uri(node), id("sysr" + node), null)) {
+            reader.subscribe("$SYS/#", 0);
+            long deadline = System.currentTimeMillis() + 10_000;
+            // Values are published every second, and a node's totals live three intervals.
+            while (System.currentTimeMillis() < deadline) {
+                PahoV5Client.Received r = reader.poll(500);
+                if (r != null) {
+                    values.put(r.topic(), r.text());
+                }
+                // Clients of earlier tests may take a moment to drop out of the figures.
+                if (values.keySet().containsAll(topics)
+                        && "2".equals(values.get("$SYS/broker/clients/connected"))
+                        && "4".equals(values.get("$SYS/cluster/clients/connected"))) {
+                    break;
+                }
+            }
+        }
+        return values;
     }
 }

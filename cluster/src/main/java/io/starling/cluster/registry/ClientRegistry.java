@@ -45,6 +45,11 @@ public final class ClientRegistry {
         return owners.executeOnKey(clientId, new ClaimIfOwnedProcessor(localNode, leftNode));
     }
 
+    /** The node that owns {@code clientId} now, or null. */
+    public Future<String> owner(String clientId) {
+        return Future.fromCompletionStage(owners.getAsync(clientId)).map(v -> v == null ? null : nodeOf(v));
+    }
+
     /** Gives up {@code clientId} if this node still owns it (its session ended here). */
     public void release(String clientId) {
         owners.submitToKey(clientId, new ReleaseProcessor(localNode));
