@@ -12,7 +12,17 @@ import io.starling.protocol.Properties;
  * @param publisherId     the client identifier of the publisher, for No Local [MQTT-3.8.3-3]
  */
 public record Message(String topic, byte[] payload, int qos, boolean retain, Properties properties,
-                      long expiresAtMillis, String publisherId, long receivedNanos) {
+                      long expiresAtMillis, String publisherId, long receivedNanos, long id) {
+    /** Random per process in the high bits, a counter below: ids are unique across the cluster in practice. */
+    private static final long ID_BASE = new java.security.SecureRandom().nextLong() & 0xFFFF_FFFF_0000_0000L;
+    private static final java.util.concurrent.atomic.AtomicLong ID_COUNTER = new java.util.concurrent.atomic.AtomicLong();
+
+    /** A new message, with a new id. */
+    public Message(String topic, byte[] payload, int qos, boolean retain, Properties properties,
+                   long expiresAtMillis, String publisherId, long receivedNanos) {
+        this(topic, payload, qos, retain, properties, expiresAtMillis, publisherId, receivedNanos,
+                ID_BASE ^ ID_COUNTER.incrementAndGet());
+    }
 
     public boolean isExpired(long nowMillis) {
         return expiresAtMillis != 0 && nowMillis >= expiresAtMillis;
@@ -42,6 +52,6 @@ public record Message(String topic, byte[] payload, int qos, boolean retain, Pro
 
     public Message withRetain(boolean retainFlag) {
         return retainFlag == retain ? this
-                : new Message(topic, payload, qos, retainFlag, properties, expiresAtMillis, publisherId, receivedNanos);
+                : new Message(topic, payload, qos, retainFlag, properties, expiresAtMillis, publisherId, receivedNanos, id);
     }
 }

@@ -16,7 +16,7 @@ import java.util.List;
  * version so that mixed-version clusters can be detected.
  */
 public final class MessageCodec {
-    private static final int FORMAT = 1;
+    private static final int FORMAT = 2;
 
     private MessageCodec() {
     }
@@ -25,6 +25,7 @@ public final class MessageCodec {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream(64 + m.payload().length);
         try (DataOutputStream out = new DataOutputStream(bytes)) {
             out.writeByte(FORMAT);
+            out.writeLong(m.id());
             out.writeUTF(m.topic());
             out.writeByte(m.qos());
             out.writeBoolean(m.retain());
@@ -58,6 +59,7 @@ public final class MessageCodec {
             if (format != FORMAT) {
                 throw new IllegalArgumentException("unknown message format " + format);
             }
+            long id = in.readLong();
             String topic = in.readUTF();
             int qos = in.readByte();
             boolean retain = in.readBoolean();
@@ -80,7 +82,7 @@ public final class MessageCodec {
             }
             boolean empty = p.equals(new Properties());
             return new Message(topic, payload, qos, retain, empty ? Properties.EMPTY : p, expiresAt, publisher,
-                    System.nanoTime());
+                    System.nanoTime(), id);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

@@ -485,8 +485,11 @@ public final class Channel {
                 sendRetained.add(sub);
             }
         }
-        // The SUBACK waits until every node routes the new filters here (issue 3).
-        replies.after(services.router.routesSettled(), v -> {
+        // The SUBACK waits until every node routes the new filters here, and the session's record
+        // with them is backed up (issue 3).
+        Future<Void> ready = session.recordWritten.isComplete() ? services.router.routesSettled()
+                : Future.join(services.router.routesSettled(), session.recordWritten).mapEmpty();
+        replies.after(ready, v -> {
             out.send(new SubAck(s.packetId(), Properties.EMPTY, codes));
             long now = System.currentTimeMillis();
             for (Subscription sub : sendRetained) {

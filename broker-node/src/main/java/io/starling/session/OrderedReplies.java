@@ -31,8 +31,11 @@ final class OrderedReplies {
         this.context = context;
     }
 
-    /** Runs {@code send} now if nothing waits, else after the answers queued before it. */
+    /** Runs {@code send} now if nothing waits, else after the answers queued before it; never once closed. */
     void now(Runnable send) {
+        if (closed) {
+            return; // as close() drops what waits, so what comes after it is dropped too
+        }
         if (waiting.isEmpty()) {
             send.run();
         } else {
@@ -47,6 +50,9 @@ final class OrderedReplies {
      * complete and everything queued before it went out.
      */
     <T> void after(Future<T> condition, Consumer<T> send) {
+        if (closed) {
+            return;
+        }
         if (condition.isComplete()) {
             T value = condition.succeeded() ? condition.result() : null;
             now(() -> send.accept(value));

@@ -48,6 +48,15 @@ final class Session {
     private long nextSeq = 1;
     /** Something of this session went to the replicated store, so its end must remove it there. */
     private boolean stored;
+    /**
+     * Ids of the messages this session got since it moved here, while the move settles: until the
+     * old owner has dropped its routes, a message may come both directly and relayed by it, and
+     * must be delivered once (QoS 2 allows no duplicate). Null outside that window.
+     */
+    private java.util.LinkedHashSet<Long> recentIds;
+    private long dedupeUntilNanos;
+    private static final long DEDUPE_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
+    private static final int DEDUPE_MAX = 100_000;
 
     /** The attached connection, or null while offline. */
     Channel channel;
@@ -66,6 +75,10 @@ final class Session {
 
     /** Accepts a message routed to this session; sends it now or queues it. */
     void deliver(Delivery d) {
+        if (recentIds != null && isDuplicateDuringMove(d)) {
+            d.accepted();
+            return;
+        }
         if (d.qos() == 0 && channel == null && !attaching) {
             // QoS 0 messages are not kept for offline clients (spec 3.1.2.4 leaves it to the server).
             services.metrics.dropped("offline_qos0");
@@ -95,6 +108,22 @@ final class Session {
         }
         queue.add(d);
         pump();
+    }
+
+    private boolean isDuplicateDuringMove(Delivery d) {
+        if (System.nanoTime() - dedupeUntilNanos > 0) {
+            recentIds = null; // the move has settled
+            return false;
+        }
+        if (!recentIds.add(d.message().id())) {
+            log.debug("client {}: message {} came both directly and relayed during a move; delivered once", clientId,
+                    d.message().id());
+            return true;
+        }
+        if (recentIds.size() > DEDUPE_MAX) {
+            recentIds.remove(recentIds.iterator().next());
+        }
+        return false;
     }
 
     /** Sends queued messages while the connection is writable and the inflight window has room. */
@@ -245,10 +274,13 @@ final class Session {
     // ---- subscriptions ----
 
     /** @return true when this filter was already subscribed (Retain Handling 1). */
+    /** The latest write of the session's record, which a SUBACK waits for. */
+    io.vertx.core.Future<Void> recordWritten = io.vertx.core.Future.succeededFuture();
+
     boolean subscribe(Subscription sub) {
         subscriptions.put(sub.filter().value(), sub);
         boolean existed = services.router.subscribe(ref, sub);
-        ref.persistMeta();
+        recordWritten = ref.persistMeta();
         return existed;
     }
 
@@ -424,6 +456,10 @@ final class Session {
             nextSeq = Math.max(nextSeq, d.seq() + 1);
         }
         stored |= nextSeq > 1;
+        recentIds = new java.util.LinkedHashSet<>();
+        dedupeUntilNanos = System.nanoTime() + DEDUPE_NANOS;
+        st.inflight().forEach(i -> recentIds.add(i.delivery().message().id()));
+        st.queued().forEach(d -> recentIds.add(d.message().id()));
         for (Subscription s : st.subscriptions()) {
             subscribe(s);
         }

@@ -403,12 +403,17 @@ final class SessionRef implements Subscriber {
         }));
     }
 
-    /** Writes the session's record (expiry, subscriptions, pending will) to the replicated store. */
-    void persistMeta() {
+    /**
+     * Writes the session's record (expiry, subscriptions, pending will) to the replicated store.
+     * A SUBACK waits for the write, so that no message is acknowledged for a subscription whose
+     * session could not be found after a node's loss.
+     */
+    io.vertx.core.Future<Void> persistMeta() {
         Session s = session;
         if (s != null && s.persistent()) {
-            services.store.saveMeta(clientId, s.meta(lifetime.will()));
+            return services.store.saveMeta(clientId, s.meta(lifetime.will()));
         }
+        return io.vertx.core.Future.succeededFuture();
     }
 
     /** A node joined: if this node still owns the session, the whole of it goes to the replicated store. */

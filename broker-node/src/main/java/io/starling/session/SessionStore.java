@@ -60,8 +60,8 @@ final class SessionStore {
         return active.getAsBoolean();
     }
 
-    void saveMeta(String clientId, SessionState meta) {
-        sessions.setAsync(clientId, meta.encode());
+    Future<Void> saveMeta(String clientId, SessionState meta) {
+        return Future.fromCompletionStage(sessions.setAsync(clientId, meta.encode()));
     }
 
     Future<Void> saveDelivery(String clientId, Delivery d, int packetId, boolean released) {

@@ -315,4 +315,45 @@ class ClusterRoutingIT {
         }
         return values;
     }
+
+    /**
+     * Takes one session back and forth between nodes ten times, each time with messages queued;
+     * prints the CONNECT-to-CONNACK times, measured with a raw client (Paho adds about 300 ms of
+     * its own to every connect, against Mosquitto too). A figure for the issue's note, not a timed test.
+     */
+    @Test
+    void sessionMovesBetweenNodesRepeatedlyWithItsQueue() throws Exception {
+        String clientId = id("mover");
+        long[] millis = new long[10];
+        try (PahoV5Client pub = PahoV5Client.connect(uri(0), id("mvp"), null)) {
+            try (PahoV5Client c = PahoV5Client.connect(uri(0), clientId, o -> o.setSessionExpiryInterval(300L))) {
+                c.subscribe("moving/#", 1);
+            }
+            for (int round = 0; round < millis.length; round++) {
+                for (int i = 0; i < 3; i++) {
+                    pub.publish("moving/x", round + ":" + i, 1, false).waitForCompletion(5000);
+                }
+                int node = 1 + round % 2;
+                long start = System.nanoTime();
+                try (RawV5Client c = RawV5Client.connect(cluster.mqttPort(node), clientId, false, 60,
+                        p -> p.sessionExpiryInterval = 300L, null)) {
+                    io.starling.protocol.ConnAck ack = c.connAck();
+                    millis[round] = (System.nanoTime() - start) / 1_000_000;
+                    assertEquals(0, ack.reasonCode());
+                    assertTrue(ack.sessionPresent(), "round " + round);
+                    for (int i = 0; i < 3; i++) {
+                        io.starling.protocol.Publish p = c.expect(io.starling.protocol.Publish.class);
+                        assertEquals(round + ":" + i, new String(p.payload(), java.nio.charset.StandardCharsets.UTF_8),
+                                "round " + round + ": queued messages move with the session, in order");
+                        c.send(io.starling.protocol.Ack.of(io.starling.protocol.PacketType.PUBACK, p.packetId(), 0));
+                    }
+                    c.send(new io.starling.protocol.Disconnect(0, io.starling.protocol.Properties.EMPTY));
+                }
+            }
+        }
+        long[] sorted = millis.clone();
+        java.util.Arrays.sort(sorted);
+        System.out.printf("cross-node session takeover with 3 queued messages, CONNECT to CONNACK: median %d ms, "
+                + "max %d ms %s%n", sorted[sorted.length / 2], sorted[sorted.length - 1], java.util.Arrays.toString(millis));
+    }
 }
