@@ -54,12 +54,23 @@ public final class Broker {
         RouteTable routes = new RouteTable(links.localNode());
         Adoptions adoptions = new Adoptions(vertx, links);
         LocalRoutes localRoutes = new LocalRoutes(vertx, links, routes, ROUTE_SETTLE_TIMEOUT_MS);
-        Router router = new Router(new ReplicatedRetainedStore(member.hazelcast().getMap("starling.retained")),
+        ReplicatedRetainedStore retainedStore = new ReplicatedRetainedStore(member.hazelcast().getMap("starling.retained"));
+        Router router = new Router(retainedStore,
                 routes, localRoutes, new Forwarder(links, metrics, adoptions),
                 () -> config.clusterBackupCount() > 0 && !links.peers().isEmpty());
         this.services = new Services(vertx, config, router, metrics, links,
                 new ClientRegistry(member.hazelcast().getMap(ClientRegistry.MAP), links.localNode()),
                 member.hazelcast());
+        // A healed partition merged this member's cluster into the other side's: reload the index.
+        member.hazelcast().getLifecycleService().addLifecycleListener(event -> {
+            if (event.getState() == com.hazelcast.core.LifecycleEvent.LifecycleState.MERGED) {
+                vertx.executeBlocking(() -> {
+                    retainedStore.reloadAfterMerge();
+                    services.registry().nodeJoined(); // sessions check who owns them now
+                    return null;
+                }, false);
+            }
+        });
         // Links follow membership from here on: a node that leaves takes its routes with it.
         LinkMembership.follow(member.hazelcast(), links, joined -> services.registry().nodeJoined(), left -> {
             // The dead node's routes stay until its sessions are adopted: what still matches them

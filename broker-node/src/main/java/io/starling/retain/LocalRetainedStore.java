@@ -42,6 +42,13 @@ public final class LocalRetainedStore implements RetainedStore {
         }
     }
 
+    /** Every topic with a retained message (expired ones included until looked up). */
+    public java.util.List<String> topics() {
+        java.util.List<String> out = new java.util.ArrayList<>();
+        trie.forEach((levels, topic, message) -> out.add(topic));
+        return out;
+    }
+
     @Override
     public int size() {
         return trie.size();

@@ -34,6 +34,24 @@ public final class ReplicatedRetainedStore implements RetainedStore {
         }
     }
 
+    /**
+     * After a healed partition Hazelcast has merged the two sides' maps (docs/adr/0006), which
+     * fires no per-entry event on the side that merged in: the index is made equal to the map
+     * again, keeping this node's own $SYS topics. Blocking: call it off the event loop.
+     */
+    public void reloadAfterMerge() {
+        java.util.Set<String> present = new java.util.HashSet<>();
+        for (Map.Entry<String, byte[]> e : map.entrySet()) {
+            present.add(e.getKey());
+            apply(e.getKey(), e.getValue());
+        }
+        for (String topic : index.topics()) {
+            if (!present.contains(topic) && !topic.startsWith("$SYS/")) {
+                index.remove(TopicName.of(topic));
+            }
+        }
+    }
+
     @Override
     public void put(TopicName topic, Message message) {
         index.put(topic, message);
@@ -76,7 +94,12 @@ public final class ReplicatedRetainedStore implements RetainedStore {
 
     /** Applies other members' changes; this member's own are already in the index. */
     private final class Listener implements EntryAddedListener<String, byte[]>, EntryUpdatedListener<String, byte[]>,
-            EntryRemovedListener<String, byte[]> {
+            EntryRemovedListener<String, byte[]>, com.hazelcast.map.listener.EntryMergedListener<String, byte[]> {
+        @Override
+        public void entryMerged(EntryEvent<String, byte[]> e) {
+            apply(e.getKey(), e.getValue()); // a value from the other side of a healed partition
+        }
+
         @Override
         public void entryAdded(EntryEvent<String, byte[]> e) {
             if (!e.getMember().localMember()) {

@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
+import java.util.function.IntUnaryOperator;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
@@ -115,20 +116,30 @@ public final class ClusterFixture implements BeforeAllCallback, BeforeEachCallba
             for (int i = 0; i < size(); i++) {
                 launch(i);
             }
-            long deadline = System.nanoTime() + START_SECONDS * 1_000_000_000L;
-            for (int i = 0; i < size(); i++) {
-                int left = (int) Math.max(1, (deadline - System.nanoTime()) / 1_000_000_000L);
-                process(i).await("listening for MQTT", left);
-            }
-            for (int i = 0; i < size(); i++) {
-                int left = (int) Math.max(1, (deadline - System.nanoTime()) / 1_000_000_000L);
-                awaitMembers(i, expectedMembers(i), left);
-            }
+            awaitStarted(IntStream.range(0, size()).mapToObj(this::process).toList(), this::expectedMembers);
             return this;
         } catch (Exception | Error e) {
             killAll();
             throw e;
         }
+    }
+
+    /**
+     * Waits, all within {@link #START_SECONDS}, until every process listens for MQTT, then until
+     * process i has logged a cluster of {@code expectedMembers(i)} members.
+     */
+    static void awaitStarted(List<JarProcess> processes, IntUnaryOperator expectedMembers) throws InterruptedException {
+        long deadline = System.nanoTime() + START_SECONDS * 1_000_000_000L;
+        for (JarProcess p : processes) {
+            p.await("listening for MQTT", secondsUntil(deadline));
+        }
+        for (int i = 0; i < processes.size(); i++) {
+            awaitMembers(processes.get(i), expectedMembers.applyAsInt(i), secondsUntil(deadline));
+        }
+    }
+
+    private static int secondsUntil(long deadline) {
+        return (int) Math.max(1, (deadline - System.nanoTime()) / 1_000_000_000L);
     }
 
     /**
@@ -220,8 +231,12 @@ public final class ClusterFixture implements BeforeAllCallback, BeforeEachCallba
 
     /** Waits until the node's last membership line says {@code members}; fails with its output if not. */
     public void awaitMembers(int node, int members, int seconds) throws InterruptedException {
-        process(node).awaitOutput("a cluster of " + members + " members (last logged: " + memberCount(node) + ")",
-                lines -> lastMemberCount(lines) == members, seconds);
+        awaitMembers(process(node), members, seconds);
+    }
+
+    static void awaitMembers(JarProcess process, int members, int seconds) throws InterruptedException {
+        process.awaitOutput("a cluster of " + members + " members (last logged: " + lastMemberCount(process.lines())
+                + ")", lines -> lastMemberCount(lines) == members, seconds);
     }
 
     /** SIGKILL: no shutdown hook, no goodbye to the cluster, as in a crash. */

@@ -64,7 +64,7 @@ class ClusterMembershipIT {
             cluster.awaitMembers(1, 2, FROZEN_DROP_SECONDS);
             System.out.printf("frozen member dropped after %d ms%n", (System.nanoTime() - frozen) / 1_000_000);
         } finally {
-            // Resumed, it would be a cluster of its own until Hazelcast's split-brain merge runs (minutes).
+            // Resumed, it would be a cluster of its own until the next split-brain merge search (5 s).
             cluster.kill(2);
         }
     }

@@ -50,7 +50,16 @@ final class JarProcess implements AutoCloseable {
     /** Starts the jar with JVM options (before {@code -jar}), exactly this STARLING_* environment and args. */
     static JarProcess start(String name, List<String> jvmOptions, Map<String, String> env, String... args)
             throws IOException {
-        List<String> cmd = new ArrayList<>();
+        return start(name, List.of(), jvmOptions, env, args);
+    }
+
+    /**
+     * As {@link #start(String, List, Map, String...)}, with {@code java} run by a launcher that
+     * execs it, e.g. {@code ip netns exec NAMESPACE}: the process (its pid, its signals) is still java.
+     */
+    static JarProcess start(String name, List<String> launcher, List<String> jvmOptions, Map<String, String> env,
+                            String... args) throws IOException {
+        List<String> cmd = new ArrayList<>(launcher);
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.addAll(jvmOptions);
         cmd.addAll(List.of("-jar", JAR.toString()));

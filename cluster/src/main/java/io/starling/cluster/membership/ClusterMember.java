@@ -29,6 +29,14 @@ public final class ClusterMember implements AutoCloseable {
     static final int MAX_NO_HEARTBEAT_SECONDS = 10;
     static final int HEARTBEAT_INTERVAL_SECONDS = 1;
 
+    /**
+     * Seconds from start to the first search for another cluster to merge with (members of the
+     * list that are not ours), and between searches. After a network partition heals, the smaller
+     * side merges into the larger on the next search; Hazelcast's defaults (300 s, then 120 s) would
+     * keep a healed cluster split for minutes. A search only tries the configured members: cheap.
+     */
+    static final int MERGE_DELAY_SECONDS = 5;
+
     private static final Logger LOG = LoggerFactory.getLogger(ClusterMember.class);
 
     private final HazelcastInstance hazelcast;
@@ -53,13 +61,18 @@ public final class ClusterMember implements AutoCloseable {
         config.setProperty("hazelcast.local.localAddress", settings.bindHost());
         config.setProperty("hazelcast.heartbeat.interval.seconds", String.valueOf(HEARTBEAT_INTERVAL_SECONDS));
         config.setProperty("hazelcast.max.no.heartbeat.seconds", String.valueOf(MAX_NO_HEARTBEAT_SECONDS));
+        config.setProperty("hazelcast.merge.first.run.delay.seconds", String.valueOf(MERGE_DELAY_SECONDS));
+        config.setProperty("hazelcast.merge.next.run.delay.seconds", String.valueOf(MERGE_DELAY_SECONDS));
         settings.attributes().forEach(config.getMemberAttributeConfig()::setAttribute);
         // Registered before the join, so no membership change between join and start-up goes unlogged.
         config.addListenerConfig(new ListenerConfig(new MembershipLog()));
         config.addMapConfig(new MapConfig(MAP_PREFIX + "*")
                 .setBackupCount(settings.backupCount())
                 // Async backups would acknowledge a write before a copy exists; a node loss could lose it.
-                .setAsyncBackupCount(0));
+                .setAsyncBackupCount(0)
+                // Creation, update and access times per entry: what merge policies that compare
+                // entries of the two sides of a healed partition (latest update wins) look at.
+                .setPerEntryStatsEnabled(true));
 
         NetworkConfig network = config.getNetworkConfig();
         network.setPort(settings.port()).setPortAutoIncrement(true).setPortCount(100);

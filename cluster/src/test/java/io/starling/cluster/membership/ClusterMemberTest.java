@@ -63,6 +63,16 @@ class ClusterMemberTest {
     }
 
     @Test
+    void healedPartitionIsMergedWithinSecondsAndEntriesKeepTheStatsMergePoliciesCompare() {
+        Config config = ClusterMember.config(settings(List.of(), "", 1, Map.of()));
+        assertEquals("5", config.getProperty("hazelcast.merge.first.run.delay.seconds"));
+        assertEquals("5", config.getProperty("hazelcast.merge.next.run.delay.seconds"));
+        for (String map : List.of("starling.retained", "starling.clients")) {
+            assertTrue(config.findMapConfig(map).isPerEntryStatsEnabled(), map);
+        }
+    }
+
+    @Test
     void attributesAreVisibleToOtherMembersAndJoinsAndLeavesAreLogged() throws Exception {
         List<String> logged = new CopyOnWriteArrayList<>();
         Logger log = Logger.getLogger(ClusterMember.class.getName());
