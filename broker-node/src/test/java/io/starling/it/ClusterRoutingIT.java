@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -355,5 +356,34 @@ class ClusterRoutingIT {
         java.util.Arrays.sort(sorted);
         System.out.printf("cross-node session takeover with 3 queued messages, CONNECT to CONNACK: median %d ms, "
                 + "max %d ms %s%n", sorted[sorted.length / 2], sorted[sorted.length - 1], java.util.Arrays.toString(millis));
+    }
+
+    @Test
+    void unacknowledgedSharedMessagesOfAMemberThatLeavesGoToAMemberOnAnotherNode() throws Exception {
+        String group = "$share/r" + UUID.randomUUID().toString().substring(0, 6) + "/redo";
+        try (PahoV5Client steady = PahoV5Client.connect(uri(1), id("steady"), null);
+             PahoV5Client pub = PahoV5Client.connect(uri(2), id("rp"), null)) {
+            steady.subscribe(group, 1);
+            RawV5Client silent = RawV5Client.connected(cluster.mqttPort(0), id("silent"), true, null);
+            silent.subscribe(group, 1);
+            int n = 20;
+            for (int i = 0; i < n; i++) {
+                pub.publish("redo", "r" + i, 1, false).waitForCompletion(5000);
+            }
+            // The raw member takes its share and never acknowledges; then its connection ends.
+            int unacknowledged = 0;
+            while (silent.poll(500) != null) {
+                unacknowledged++;
+            }
+            assertTrue(unacknowledged > 0, "the round robin gave the silent member some messages");
+            silent.close();
+            Set<String> got = new java.util.TreeSet<>();
+            PahoV5Client.Received r;
+            while (got.size() < n && (r = steady.poll(5000)) != null) {
+                got.add(r.text());
+            }
+            assertEquals(n, got.size(), "spec 4.8.2: every message reaches the group, the " + unacknowledged
+                    + " unacknowledged ones through the member on the other node: " + got);
+        }
     }
 }

@@ -72,6 +72,25 @@ class GracefulLeaveIT {
     }
 
     @Test
+    void retainedMessagesReachANodeThatJoinsLater() throws Exception {
+        String topic = "late/" + UUID.randomUUID();
+        cluster.stop(0);
+        try (PahoV5Client pub = PahoV5Client.connect(uri(1), "rp-" + UUID.randomUUID(), null)) {
+            pub.publish(topic, "kept", 1, true).waitForCompletion(5000);
+        }
+        cluster.restart(0);
+        for (int i = 0; i < 3; i++) {
+            cluster.awaitMembers(i, 3);
+        }
+        try (PahoV5Client sub = PahoV5Client.connect(uri(0), "rs-" + UUID.randomUUID(), null)) {
+            sub.subscribe(topic, 1);
+            PahoV5Client.Received r = sub.poll(5000);
+            assertNotNull(r, "the node that joined after the retained message was set has it");
+            assertEquals("kept", r.text());
+        }
+    }
+
+    @Test
     void connectedClientIsToldTheServerIsShuttingDown() throws Exception {
         String id = "told-" + UUID.randomUUID();
         try (PahoV5Client c = PahoV5Client.connect(uri(1), id, o -> o.setSessionExpiryInterval(300L))) {

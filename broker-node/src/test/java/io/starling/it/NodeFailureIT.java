@@ -96,6 +96,39 @@ class NodeFailureIT {
         return t;
     }
 
+    @org.junit.jupiter.api.BeforeEach
+    void allNodesUp() throws Exception {
+        for (int i = 0; i < cluster.size(); i++) {
+            if (!cluster.isAlive(i)) {
+                cluster.restart(i);
+            }
+        }
+        for (int i = 0; i < cluster.size(); i++) {
+            cluster.awaitMembers(i, 3);
+        }
+    }
+
+    @Test
+    void willOfAClientOfAKilledNodeIsPublishedByTheNodeThatAdoptsItsSession() throws Exception {
+        String willTopic = "will/" + UUID.randomUUID();
+        try (PahoV5Client watcher = PahoV5Client.connect(uri(0), "watch-" + UUID.randomUUID(), null)) {
+            watcher.subscribe(willTopic, 1);
+            PahoV5Client doomed = new PahoV5Client(uri(2), "doomed-" + UUID.randomUUID());
+            doomed.connect(o -> {
+                o.setSessionExpiryInterval(600L);
+                o.setWill(willTopic, new org.eclipse.paho.mqttv5.common.MqttMessage(
+                        "gone".getBytes(java.nio.charset.StandardCharsets.UTF_8), 1, false, null));
+            });
+            doomed.subscribe("doomed/#", 1); // the SUBACK waits for the session record, will included
+            cluster.kill(2);
+            // spec 3.1.2.5: the network connection closed without DISCONNECT, so the will goes out.
+            PahoV5Client.Received r = watcher.poll(20_000);
+            org.junit.jupiter.api.Assertions.assertNotNull(r, "no will after the client's node was killed");
+            assertEquals("gone", r.text());
+            doomed.close();
+        }
+    }
+
     @Test
     void sigkillOfANodeUnderQos1LoadLosesNoAcknowledgedMessage() throws Exception {
         String topic = "kill/" + UUID.randomUUID();
