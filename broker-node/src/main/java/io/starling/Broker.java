@@ -54,7 +54,8 @@ public final class Broker {
         RouteTable routes = new RouteTable(links.localNode());
         Adoptions adoptions = new Adoptions(vertx, links);
         LocalRoutes localRoutes = new LocalRoutes(vertx, links, routes, ROUTE_SETTLE_TIMEOUT_MS);
-        ReplicatedRetainedStore retainedStore = new ReplicatedRetainedStore(member.hazelcast().getMap("starling.retained"));
+        ReplicatedRetainedStore retainedStore = new ReplicatedRetainedStore(member.hazelcast().getMap("starling.retained"),
+                () -> !links.peers().isEmpty());
         Router router = new Router(retainedStore,
                 routes, localRoutes, new Forwarder(links, metrics, adoptions),
                 () -> config.clusterBackupCount() > 0 && !links.peers().isEmpty());
@@ -72,7 +73,13 @@ public final class Broker {
             }
         });
         // Links follow membership from here on: a node that leaves takes its routes with it.
-        LinkMembership.follow(member.hazelcast(), links, joined -> services.registry().nodeJoined(), left -> {
+        LinkMembership.follow(member.hazelcast(), links, joined -> {
+            services.registry().nodeJoined();
+            vertx.executeBlocking(() -> {
+                retainedStore.shareAll();
+                return null;
+            }, false);
+        }, left -> {
             // The dead node's routes stay until its sessions are adopted: what still matches them
             // waits for the adopters instead of finding no route (issue 3: nothing acknowledged is lost).
             adoptions.awaitAdopted(left).onComplete(v -> localRoutes.peerLeft(left));

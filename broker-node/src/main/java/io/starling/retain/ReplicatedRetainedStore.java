@@ -24,9 +24,21 @@ public final class ReplicatedRetainedStore implements RetainedStore {
 
     private final LocalRetainedStore index = new LocalRetainedStore();
     private final IMap<String, byte[]> map;
+    private final java.util.function.BooleanSupplier shared;
 
+    /** A store that always writes through to the map. */
     public ReplicatedRetainedStore(IMap<String, byte[]> map) {
+        this(map, () -> true);
+    }
+
+    /**
+     * @param shared true while there are other nodes to share with; a single node keeps its
+     *               retained messages in its index only, so a publish makes no Hazelcast call and
+     *               no serialization (ADR 0003), and {@link #shareAll} writes them out when a node joins
+     */
+    public ReplicatedRetainedStore(IMap<String, byte[]> map, java.util.function.BooleanSupplier shared) {
         this.map = map;
+        this.shared = shared;
         Listener listener = new Listener();
         map.addEntryListener(listener, true);
         for (Map.Entry<String, byte[]> e : map.entrySet()) {
@@ -52,12 +64,27 @@ public final class ReplicatedRetainedStore implements RetainedStore {
         }
     }
 
+    /** A node joined: every retained message of this node goes to the map, for it and the others. */
+    public void shareAll() {
+        long now = System.currentTimeMillis();
+        for (String topic : index.topics()) {
+            if (!topic.startsWith("$SYS/")) {
+                TopicName name = TopicName.of(topic);
+                index.match(TopicFilter.of(topic), now, m -> write(name, m));
+            }
+        }
+    }
+
     @Override
     public void put(TopicName topic, Message message) {
         index.put(topic, message);
-        if (topic.value().startsWith("$SYS/")) {
-            return; // each node's own statistics: not shared
+        if (topic.value().startsWith("$SYS/") || !shared.getAsBoolean()) {
+            return; // each node's own statistics are not shared; a single node has nobody to share with
         }
+        write(topic, message);
+    }
+
+    private void write(TopicName topic, Message message) {
         byte[] bytes = MessageCodec.encode(message);
         if (message.expiresAtMillis() != 0) {
             long ttl = Math.max(1, message.expiresAtMillis() - System.currentTimeMillis());

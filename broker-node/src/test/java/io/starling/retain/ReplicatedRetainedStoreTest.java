@@ -44,6 +44,26 @@ class ReplicatedRetainedStoreTest {
         }
     }
 
+    @org.junit.jupiter.api.Test
+    void aNodeAloneKeepsRetainedMessagesInItsIndexAndSharesThemWhenANodeJoins() {
+        String name = "alone-" + UUID.randomUUID();
+        boolean[] peers = {false};
+        ReplicatedRetainedStore alone = new ReplicatedRetainedStore(first.hazelcast().getMap(name), () -> peers[0]);
+        alone.put(io.starling.topic.TopicName.of("a/b"), RetainedStoreContract.message("a/b", "1", 0));
+        org.junit.jupiter.api.Assertions.assertEquals(1, alone.size(), "the index has it");
+        org.junit.jupiter.api.Assertions.assertTrue(first.hazelcast().getMap(name).isEmpty(),
+                "ADR 0003: a single node makes no Hazelcast call for a retained publish");
+        peers[0] = true;
+        alone.shareAll();
+        long deadline = System.currentTimeMillis() + 5000;
+        while (first.hazelcast().getMap(name).isEmpty() && System.currentTimeMillis() < deadline) {
+            Thread.onSpinWait();
+        }
+        org.junit.jupiter.api.Assertions.assertEquals(java.util.Set.of("a/b"), first.hazelcast().getMap(name).keySet(),
+                "a node that joins finds it in the map");
+        first.hazelcast().getMap(name).destroy();
+    }
+
     @Nested
     class TwoMembers extends RetainedStoreContract {
         ReplicatedRetainedStore writer;
