@@ -18,6 +18,8 @@ public final class InflightWindow {
         final int packetId;
         Delivery delivery; // replaced only to add its store sequence number
         boolean released;
+        /** False while a QoS 2 message waits for its packet identifier to be backed up before it is sent. */
+        boolean sent = true;
 
         Entry(int packetId, Delivery delivery) {
             this.packetId = packetId;

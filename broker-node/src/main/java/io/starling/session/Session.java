@@ -128,7 +128,7 @@ final class Session {
 
     /** Sends queued messages while the connection is writable and the inflight window has room. */
     void pump() {
-        if (channel == null) {
+        if (channel == null || identifierBeingStored) {
             return;
         }
         Outbound out = channel.outbound();
@@ -150,6 +150,12 @@ final class Session {
                 continue;
             }
             int id = ids.allocate();
+            if (d.qos() == 2 && d.seq() > 0) {
+                // QoS 2 is exactly once even if this node dies: a new owner must resend it with the
+                // same packet identifier [MQTT-4.3.3], so that is backed up before the PUBLISH goes.
+                sendAfterStoring(d, id);
+                break;
+            }
             if (sendPublish(d, id, false, now)) {
                 inflight.add(id, d);
                 if (d.seq() > 0) {
@@ -163,6 +169,29 @@ final class Session {
         if (overflowLogged && queue.size() < services.config.maxQueuedMessages() / 2) {
             overflowLogged = false;
         }
+    }
+
+    /** True while the pump waits for a QoS 2 packet identifier to be backed up (order is kept, spec 4.6). */
+    private boolean identifierBeingStored;
+
+    private void sendAfterStoring(Delivery d, int id) {
+        inflight.add(id, d);
+        InflightWindow.Entry entry = inflight.get(id);
+        entry.sent = false;
+        identifierBeingStored = true;
+        services.store.saveDelivery(clientId, d, id, false).onComplete(ar -> ref.post((SessionRef.Task) r -> {
+            identifierBeingStored = false;
+            if (inflight.get(id) == entry && !entry.sent && channel != null) {
+                if (sendPublish(d, id, false, System.currentTimeMillis())) {
+                    entry.sent = true;
+                } else {
+                    inflight.remove(id);
+                    ids.release(id);
+                    unstore(d);
+                }
+            }
+            pump();
+        }));
     }
 
     private boolean sendPublish(Delivery d, int packetId, boolean dup, long now) {
@@ -350,7 +379,9 @@ final class Session {
             InflightWindow.Entry e = it.next();
             if (e.released) {
                 ch.outbound().send(Ack.of(PacketType.PUBREL, e.packetId, ReasonCode.SUCCESS));
-            } else if (!sendPublish(e.delivery, e.packetId, true, now)) {
+            } else if (sendPublish(e.delivery, e.packetId, e.sent, now)) {
+                e.sent = true; // [MQTT-3.3.1-1] DUP only on a re-delivery
+            } else {
                 it.remove();
                 ids.release(e.packetId);
                 unstore(e.delivery);

@@ -410,7 +410,9 @@ final class SessionRef implements Subscriber {
      */
     io.vertx.core.Future<Void> persistMeta() {
         Session s = session;
-        if (s != null && s.persistent()) {
+        // A session that ends with its connection is kept too while it has a will: if its node
+        // dies, the node that adopts it publishes the will (spec 3.1.2.5) and ends it.
+        if (s != null && services.store.active() && (s.expirySeconds > 0 || lifetime.will() != null)) {
             return services.store.saveMeta(clientId, s.meta(lifetime.will()));
         }
         return io.vertx.core.Future.succeededFuture();
