@@ -437,12 +437,11 @@ public final class Channel {
     private void onAck(Ack a) {
         switch (a.type()) {
             case PUBACK -> session.onPuback(a.packetId());
-            case PUBREC -> {
-                int rc = session.onPubrec(a.packetId(), a.reasonCode());
-                if (rc >= 0) {
-                    out.send(Ack.of(PacketType.PUBREL, a.packetId(), rc));
+            case PUBREC -> replies.after(session.onPubrec(a.packetId(), a.reasonCode()), rc -> {
+                if (rc != null && rc >= 0) {
+                    out.send(Ack.of(PacketType.PUBREL, a.packetId(), rc)); // [MQTT-4.6.0-4] in PUBREC order
                 }
-            }
+            });
             case PUBREL -> {
                 boolean known = session.inboundQos2Release(a.packetId());
                 replies.now(() -> out.send(Ack.of(PacketType.PUBCOMP, a.packetId(),

@@ -248,27 +248,36 @@ final class Session {
         }
     }
 
+    private static final io.vertx.core.Future<Integer> NO_PUBREL = io.vertx.core.Future.succeededFuture(-1);
+    private static final io.vertx.core.Future<Integer> PUBREL_SUCCESS =
+            io.vertx.core.Future.succeededFuture(ReasonCode.SUCCESS);
+    private static final io.vertx.core.Future<Integer> PUBREL_NOT_FOUND =
+            io.vertx.core.Future.succeededFuture(ReasonCode.PACKET_IDENTIFIER_NOT_FOUND);
+
     /**
      * @return the reason code for the PUBREL to send, or -1 when none is sent because the client
-     *         refused the message (PUBREC with a reason code of 0x80 or above ends the flow).
+     *         refused the message (PUBREC with a reason code of 0x80 or above ends the flow). For a
+     *         message in the replicated store the PUBREL waits until the PUBREC is backed up: once
+     *         the client has the PUBREL it forgets the packet identifier, so a node adopting the
+     *         session must know to send PUBREL, not the PUBLISH again [MQTT-4.3.3].
      */
-    int onPubrec(int packetId, int reasonCode) {
+    io.vertx.core.Future<Integer> onPubrec(int packetId, int reasonCode) {
         InflightWindow.Entry e = inflight.get(packetId);
         if (e == null || e.delivery.qos() != 2) {
-            return ReasonCode.PACKET_IDENTIFIER_NOT_FOUND;
+            return PUBREL_NOT_FOUND;
         }
         if (reasonCode >= 0x80) {
             inflight.remove(packetId);
             ids.release(packetId);
             unstore(e.delivery);
             pump();
-            return -1;
+            return NO_PUBREL;
         }
         e.released = true;
         if (e.delivery.seq() > 0) {
-            services.store.saveDelivery(clientId, e.delivery, packetId, true);
+            return services.store.saveDelivery(clientId, e.delivery, packetId, true).map(ReasonCode.SUCCESS);
         }
-        return ReasonCode.SUCCESS;
+        return PUBREL_SUCCESS;
     }
 
     void onPubcomp(int packetId) {
