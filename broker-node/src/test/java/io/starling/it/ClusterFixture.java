@@ -52,6 +52,7 @@ public final class ClusterFixture implements BeforeAllCallback, BeforeEachCallba
     private final List<Node> nodes = new ArrayList<>();
     private final Thread killOnExit = new Thread(this::killAll, "cluster-fixture-kill");
     private boolean hookAdded;
+    private boolean restartDeadNodesBeforeEach;
 
     /** One node of the fixture: fixed ports and environment, and its current process. */
     private static final class Node {
@@ -84,6 +85,15 @@ public final class ClusterFixture implements BeforeAllCallback, BeforeEachCallba
         return this;
     }
 
+    /**
+     * Before each test, restarts the nodes a previous test killed or stopped and waits for the whole
+     * cluster ({@link #restartDeadNodesAndAwait()}): for classes whose tests take nodes away.
+     */
+    public ClusterFixture restartingDeadNodesBeforeEach() {
+        restartDeadNodesBeforeEach = true;
+        return this;
+    }
+
     @Override
     public void beforeAll(ExtensionContext context) throws Exception {
         if (Files.isRegularFile(JarProcess.JAR)) {
@@ -93,8 +103,11 @@ public final class ClusterFixture implements BeforeAllCallback, BeforeEachCallba
 
     /** Without the jar every test is reported skipped (an assumption in beforeAll would hide them). */
     @Override
-    public void beforeEach(ExtensionContext context) {
+    public void beforeEach(ExtensionContext context) throws Exception {
         JarProcess.assumeBuilt();
+        if (restartDeadNodesBeforeEach) {
+            restartDeadNodesAndAwait();
+        }
     }
 
     @Override
@@ -196,6 +209,11 @@ public final class ClusterFixture implements BeforeAllCallback, BeforeEachCallba
         return nodes.get(node).name;
     }
 
+    /** The node's MQTT listener as a client URI. */
+    public String uri(int node) {
+        return "tcp://127.0.0.1:" + mqttPort(node);
+    }
+
     /** Every node's Hazelcast address, as a STARLING_CLUSTER_MEMBERS value. */
     public String memberList() {
         return nodes.stream().map(n -> "127.0.0.1:" + n.clusterPort).collect(Collectors.joining(","));
@@ -234,6 +252,13 @@ public final class ClusterFixture implements BeforeAllCallback, BeforeEachCallba
         awaitMembers(process(node), members, seconds);
     }
 
+    /** Waits until every node's last membership line says {@code members}. */
+    public void awaitMembersOnEveryNode(int members) throws InterruptedException {
+        for (int i = 0; i < size(); i++) {
+            awaitMembers(i, members);
+        }
+    }
+
     static void awaitMembers(JarProcess process, int members, int seconds) throws InterruptedException {
         process.awaitOutput("a cluster of " + members + " members (last logged: " + lastMemberCount(process.lines())
                 + ")", lines -> lastMemberCount(lines) == members, seconds);
@@ -265,6 +290,19 @@ public final class ClusterFixture implements BeforeAllCallback, BeforeEachCallba
         launch(node);
         process(node).await("listening for MQTT", START_SECONDS);
         awaitMembers(node, expectedMembers(node), START_SECONDS);
+    }
+
+    /**
+     * Restarts every node that is not running, then waits until every node counts all of them as
+     * members, so that a test starts from the whole cluster whatever the previous one left behind.
+     */
+    public void restartDeadNodesAndAwait() throws Exception {
+        for (int i = 0; i < size(); i++) {
+            if (!isAlive(i)) {
+                restart(i);
+            }
+        }
+        awaitMembersOnEveryNode(size());
     }
 
     private JarProcess process(int node) {

@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -20,19 +19,7 @@ class ClusterMembershipIT {
     static final int FROZEN_DROP_SECONDS = 25;
 
     @RegisterExtension
-    static final ClusterFixture cluster = new ClusterFixture(3);
-
-    @BeforeEach
-    void threeMembersRunning() throws Exception {
-        for (int i = 0; i < cluster.size(); i++) {
-            if (!cluster.isAlive(i)) {
-                cluster.restart(i);
-            }
-        }
-        for (int i = 0; i < cluster.size(); i++) {
-            cluster.awaitMembers(i, 3);
-        }
-    }
+    static final ClusterFixture cluster = new ClusterFixture(3).restartingDeadNodesBeforeEach();
 
     @Test
     void threeProcessesFormOneCluster() {
@@ -81,9 +68,7 @@ class ClusterMembershipIT {
         cluster.kill(1);
         long restarting = System.nanoTime();
         cluster.restart(1); // at once: the others may not have dropped its old incarnation yet
-        for (int i = 0; i < 3; i++) {
-            cluster.awaitMembers(i, 3);
-        }
+        cluster.awaitMembersOnEveryNode(3);
         System.out.printf("restarted member rejoined after %d ms%n", (System.nanoTime() - restarting) / 1_000_000);
         assertTrue(cluster.output(1).contains("cluster: joined as [127.0.0.1]:" + cluster.clusterPort(1)),
                 "the restarted node should keep its address:\n" + cluster.output(1));

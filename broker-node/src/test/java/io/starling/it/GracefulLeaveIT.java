@@ -1,17 +1,15 @@
 package io.starling.it;
 
+import static io.starling.it.Quietly.sleep;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.util.Set;
 import java.util.UUID;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.eclipse.paho.mqttv5.client.MqttDisconnectResponse;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -22,38 +20,22 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  */
 class GracefulLeaveIT {
     @RegisterExtension
-    static final ClusterFixture cluster = new ClusterFixture(3);
-
-    @BeforeEach
-    void allNodesUp() throws Exception {
-        for (int i = 0; i < cluster.size(); i++) {
-            if (!cluster.isAlive(i)) {
-                cluster.restart(i);
-            }
-        }
-        for (int i = 0; i < cluster.size(); i++) {
-            cluster.awaitMembers(i, 3);
-        }
-    }
-
-    private static String uri(int node) {
-        return "tcp://127.0.0.1:" + cluster.mqttPort(node);
-    }
+    static final ClusterFixture cluster = new ClusterFixture(3).restartingDeadNodesBeforeEach();
 
     @Test
     void queuedMessagesOfALeavingNodesSessionsAreDeliveredByAnotherNode() throws Exception {
         String id = "leaver-" + UUID.randomUUID();
-        try (PahoV5Client c = PahoV5Client.connect(uri(0), id, o -> o.setSessionExpiryInterval(300L))) {
+        try (PahoV5Client c = PahoV5Client.connect(cluster.uri(0), id, o -> o.setSessionExpiryInterval(300L))) {
             c.subscribe("leave/#", 1);
             c.disconnect();
         }
-        try (PahoV5Client pub = PahoV5Client.connect(uri(1), "lp-" + UUID.randomUUID(), null)) {
+        try (PahoV5Client pub = PahoV5Client.connect(cluster.uri(1), "lp-" + UUID.randomUUID(), null)) {
             for (int i = 0; i < 5; i++) {
                 pub.publish("leave/q", "q" + i, 1, false).waitForCompletion(5000);
             }
         }
         cluster.stop(0);
-        try (PahoV5Client again = new PahoV5Client(uri(2), id)) {
+        try (PahoV5Client again = new PahoV5Client(cluster.uri(2), id)) {
             again.connect(o -> {
                 o.setCleanStart(false);
                 o.setSessionExpiryInterval(300L);
@@ -64,7 +46,7 @@ class GracefulLeaveIT {
                 assertNotNull(r, "queued message " + i + " lost when node 0 left");
                 assertEquals("q" + i, r.text());
             }
-            try (PahoV5Client pub = PahoV5Client.connect(uri(1), "lp2-" + UUID.randomUUID(), null)) {
+            try (PahoV5Client pub = PahoV5Client.connect(cluster.uri(1), "lp2-" + UUID.randomUUID(), null)) {
                 pub.publish("leave/live", "live", 1, false).waitForCompletion(5000);
             }
             assertEquals("live", again.poll(5000).text());
@@ -75,14 +57,12 @@ class GracefulLeaveIT {
     void retainedMessagesReachANodeThatJoinsLater() throws Exception {
         String topic = "late/" + UUID.randomUUID();
         cluster.stop(0);
-        try (PahoV5Client pub = PahoV5Client.connect(uri(1), "rp-" + UUID.randomUUID(), null)) {
+        try (PahoV5Client pub = PahoV5Client.connect(cluster.uri(1), "rp-" + UUID.randomUUID(), null)) {
             pub.publish(topic, "kept", 1, true).waitForCompletion(5000);
         }
         cluster.restart(0);
-        for (int i = 0; i < 3; i++) {
-            cluster.awaitMembers(i, 3);
-        }
-        try (PahoV5Client sub = PahoV5Client.connect(uri(0), "rs-" + UUID.randomUUID(), null)) {
+        cluster.awaitMembersOnEveryNode(3);
+        try (PahoV5Client sub = PahoV5Client.connect(cluster.uri(0), "rs-" + UUID.randomUUID(), null)) {
             sub.subscribe(topic, 1);
             PahoV5Client.Received r = sub.poll(5000);
             assertNotNull(r, "the node that joined after the retained message was set has it");
@@ -93,14 +73,14 @@ class GracefulLeaveIT {
     @Test
     void connectedClientIsToldTheServerIsShuttingDown() throws Exception {
         String id = "told-" + UUID.randomUUID();
-        try (PahoV5Client c = PahoV5Client.connect(uri(1), id, o -> o.setSessionExpiryInterval(300L))) {
+        try (PahoV5Client c = PahoV5Client.connect(cluster.uri(1), id, o -> o.setSessionExpiryInterval(300L))) {
             c.subscribe("told/#", 1);
             cluster.stop(1);
             MqttDisconnectResponse d = c.disconnects.poll(10, TimeUnit.SECONDS);
             assertNotNull(d, "no DISCONNECT before the node went");
             assertEquals(0x8B, d.getReturnCode(), "5.0 reason Server shutting down");
         }
-        try (PahoV5Client again = new PahoV5Client(uri(0), id)) {
+        try (PahoV5Client again = new PahoV5Client(cluster.uri(0), id)) {
             again.connect(o -> {
                 o.setCleanStart(false);
                 o.setSessionExpiryInterval(300L);
@@ -113,44 +93,14 @@ class GracefulLeaveIT {
     void rollingRestartOfEveryNodeUnderQos1LoadLosesNoAcknowledgedMessage() throws Exception {
         String topic = "rolling/" + UUID.randomUUID();
         String subId = "roll-sub-" + UUID.randomUUID();
-        Set<Integer> received = ConcurrentHashMap.newKeySet();
-        AtomicInteger duplicates = new AtomicInteger();
         AtomicInteger acknowledged = new AtomicInteger();
-        AtomicBoolean stop = new AtomicBoolean();
         AtomicBoolean stopPublishing = new AtomicBoolean();
 
-        Thread subscriber = new Thread(() -> {
-            int node = 2;
-            boolean first = true;
-            while (!stop.get()) {
-                try (PahoV5Client sub = new PahoV5Client(uri(node), subId)) {
-                    boolean clean = first;
-                    sub.connect(o -> {
-                        o.setCleanStart(clean);
-                        o.setSessionExpiryInterval(600L);
-                    });
-                    if (first) {
-                        sub.subscribe(topic, 1);
-                        first = false;
-                    }
-                    while (!stop.get() && sub.client.isConnected()) {
-                        PahoV5Client.Received r = sub.poll(200);
-                        if (r != null && !received.add(Integer.parseInt(r.text()))) {
-                            duplicates.incrementAndGet();
-                        }
-                    }
-                } catch (Exception e) {
-                    // the node went away: reconnect elsewhere
-                }
-                node = (node + 1) % 3;
-                sleep(100);
-            }
-        });
         Thread publisher = new Thread(() -> {
             int node = 0;
             int seq = 0;
             while (!stopPublishing.get() && seq < 100_000) {
-                try (PahoV5Client pub = PahoV5Client.connect(uri(node), "roll-pub-" + UUID.randomUUID(), null)) {
+                try (PahoV5Client pub = PahoV5Client.connect(cluster.uri(node), "roll-pub-" + UUID.randomUUID(), null)) {
                     while (!stopPublishing.get()) {
                         pub.publish(topic, String.valueOf(seq), 1, false).waitForCompletion(5000);
                         acknowledged.set(seq + 1); // every number below this was acknowledged
@@ -164,7 +114,9 @@ class GracefulLeaveIT {
                 sleep(100);
             }
         });
-        subscriber.start();
+        // Reconnects to each node in turn as they restart: 2, 0, 1, 2, ...
+        ReconnectingSubscriber subscriber = ReconnectingSubscriber.start(cluster, subId, topic, 2,
+                node -> (node + 1) % 3);
         sleep(1500); // the subscription exists before the load starts
         publisher.start();
         try {
@@ -172,9 +124,7 @@ class GracefulLeaveIT {
                 sleep(1500);
                 cluster.stop(node);
                 cluster.restart(node);
-                for (int i = 0; i < 3; i++) {
-                    cluster.awaitMembers(i, 3);
-                }
+                cluster.awaitMembersOnEveryNode(3);
             }
             sleep(1500);
         } finally {
@@ -182,34 +132,18 @@ class GracefulLeaveIT {
             publisher.join(15_000);
         }
         int sent = acknowledged.get();
+        Tally received = subscriber.tally();
         long deadline = System.currentTimeMillis() + 20_000;
         // The subscriber keeps draining until everything acknowledged arrived or time is up.
-        while (System.currentTimeMillis() < deadline && countBelow(received, sent) < sent) {
+        while (System.currentTimeMillis() < deadline && received.lostBelow(sent) > 0) {
             sleep(200);
         }
-        stop.set(true);
+        subscriber.stop();
         subscriber.join(15_000);
-        int lost = sent - countBelow(received, sent);
-        System.out.printf("rolling restart: %d acknowledged, %d lost, %d duplicates%n", sent, lost, duplicates.get());
+        int lost = received.lostBelow(sent);
+        int duplicates = received.duplicates.get();
+        System.out.printf("rolling restart: %d acknowledged, %d lost, %d duplicates%n", sent, lost, duplicates);
         assertTrue(sent > 300, "too little load to mean anything: " + sent);
-        assertEquals(0, lost, "acknowledged messages lost in a rolling restart (" + duplicates.get() + " duplicates)");
-    }
-
-    private static int countBelow(Set<Integer> s, int n) {
-        int c = 0;
-        for (int i : s) {
-            if (i < n) {
-                c++;
-            }
-        }
-        return c;
-    }
-
-    private static void sleep(long ms) {
-        try {
-            Thread.sleep(ms);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        assertEquals(0, lost, "acknowledged messages lost in a rolling restart (" + duplicates + " duplicates)");
     }
 }

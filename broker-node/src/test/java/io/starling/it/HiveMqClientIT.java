@@ -15,11 +15,8 @@ import com.hivemq.client.mqtt.mqtt5.message.publish.Mqtt5Publish;
 import io.starling.protocol.Connect;
 import io.starling.protocol.Properties;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -28,24 +25,14 @@ class HiveMqClientIT {
     @RegisterExtension
     static BrokerFixture broker = new BrokerFixture();
 
-    private final List<Runnable> cleanup = new ArrayList<>();
-
-    @AfterEach
-    void closeAll() {
-        for (Runnable r : cleanup) {
-            try {
-                r.run();
-            } catch (RuntimeException ignored) {
-                // already gone
-            }
-        }
-    }
+    @RegisterExtension
+    final Clients clients = new Clients(broker);
 
     Mqtt5BlockingClient v5(String id) {
         Mqtt5BlockingClient c = Mqtt5Client.builder().identifier(id).serverHost("127.0.0.1")
                 .serverPort(broker.port()).buildBlocking();
         c.connect();
-        cleanup.add(c::disconnect);
+        clients.atEnd(c::disconnect);
         return c;
     }
 
@@ -53,7 +40,7 @@ class HiveMqClientIT {
         Mqtt3BlockingClient c = Mqtt3Client.builder().identifier(id).serverHost("127.0.0.1")
                 .serverPort(broker.port()).buildBlocking();
         c.connect();
-        cleanup.add(c::disconnect);
+        clients.atEnd(c::disconnect);
         return c;
     }
 
@@ -132,13 +119,7 @@ class HiveMqClientIT {
 
             RawV5Client back = RawV5Client.connect(broker.port(), "hq-will-back", false, 60,
                     p -> p.sessionExpiryInterval = 60L, null);
-            cleanup.add(() -> {
-                try {
-                    back.disconnect();
-                } catch (Exception ignored) {
-                    // gone
-                }
-            });
+            clients.atEnd(back::disconnect);
             assertEquals(0, back.connAck().reasonCode());
             assertTrue(back.connAck().sessionPresent());
             Optional<Mqtt5Publish> will = inbox.receive(3500, TimeUnit.MILLISECONDS);

@@ -17,7 +17,6 @@ import java.util.List;
 import org.eclipse.paho.mqttv5.common.MqttMessage;
 import org.eclipse.paho.mqttv5.common.packet.MqttProperties;
 import org.eclipse.paho.mqttv5.common.packet.UserProperty;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -26,27 +25,8 @@ class PahoV5PropertiesIT {
     @RegisterExtension
     static BrokerFixture broker = new BrokerFixture();
 
-    private final List<AutoCloseable> toClose = new ArrayList<>();
-
-    @AfterEach
-    void closeAll() {
-        for (AutoCloseable c : toClose) {
-            try {
-                c.close();
-            } catch (Exception ignored) {
-                // already gone
-            }
-        }
-    }
-
-    PahoV5Client paho(String id, boolean cleanStart, Long expiry) throws Exception {
-        PahoV5Client c = PahoV5Client.connect(broker.tcpUri(), id, o -> {
-            o.setCleanStart(cleanStart);
-            o.setSessionExpiryInterval(expiry);
-        });
-        toClose.add(c);
-        return c;
-    }
+    @RegisterExtension
+    final Clients clients = new Clients(broker);
 
     static MqttMessage message(String text, int qos, boolean retain, Long expirySeconds) {
         MqttMessage m = new MqttMessage(text.getBytes(StandardCharsets.UTF_8));
@@ -62,7 +42,7 @@ class PahoV5PropertiesIT {
 
     @Test
     void applicationPropertiesPassThroughUnchangedWithUserPropertyOrderKept() throws Exception {
-        PahoV5Client sub = paho("pr-pass-sub", true, null);
+        PahoV5Client sub = clients.paho("pr-pass-sub", true, null);
         sub.subscribe("pr/pass", 1);
         MqttMessage m = new MqttMessage("{\"v\":1}".getBytes(StandardCharsets.UTF_8));
         m.setQos(1);
@@ -75,7 +55,7 @@ class PahoV5PropertiesIT {
                 new UserProperty("b", "3"), new UserProperty("ü-name", "välue"));
         p.setUserProperties(new ArrayList<>(ups));
         m.setProperties(p);
-        paho("pr-pass-pub", true, null).publish("pr/pass", m);
+        clients.paho("pr-pass-pub", true, null).publish("pr/pass", m);
 
         PahoV5Client.Received r = sub.poll(5000);
         assertNotNull(r);
@@ -90,13 +70,13 @@ class PahoV5PropertiesIT {
 
     @Test
     void messageExpiryIntervalIsReducedByTheTimeTheMessageWasHeld() throws Exception {
-        PahoV5Client sub = paho("pr-exp-sub", true, 60L);
+        PahoV5Client sub = clients.paho("pr-exp-sub", true, 60L);
         sub.subscribe("pr/exp", 1);
         sub.disconnect();
-        paho("pr-exp-pub", true, null).publish("pr/exp", message("held", 1, false, 10L));
+        clients.paho("pr-exp-pub", true, null).publish("pr/exp", message("held", 1, false, 10L));
         Thread.sleep(2000); // the time the message is held for the offline session
 
-        PahoV5Client again = paho("pr-exp-sub", false, 60L);
+        PahoV5Client again = clients.paho("pr-exp-sub", false, 60L);
         PahoV5Client.Received r = again.poll(5000);
         assertNotNull(r, "an unexpired queued message must be delivered");
         Long left = r.props().getMessageExpiryInterval();
@@ -106,15 +86,15 @@ class PahoV5PropertiesIT {
 
     @Test
     void expiredQueuedMessageIsNotDelivered() throws Exception {
-        PahoV5Client sub = paho("pr-expired-sub", true, 60L);
+        PahoV5Client sub = clients.paho("pr-expired-sub", true, 60L);
         sub.subscribe("pr/expired", 1);
         sub.disconnect();
-        PahoV5Client pub = paho("pr-expired-pub", true, null);
+        PahoV5Client pub = clients.paho("pr-expired-pub", true, null);
         pub.publish("pr/expired", message("short-lived", 1, false, 1L));
         pub.publish("pr/expired", message("long-lived", 1, false, 60L));
         Thread.sleep(2000); // let the 1 s expiry run out
 
-        PahoV5Client again = paho("pr-expired-sub", false, 60L);
+        PahoV5Client again = clients.paho("pr-expired-sub", false, 60L);
         PahoV5Client.Received r = again.poll(5000);
         assertNotNull(r, "the unexpired message must still arrive");
         assertEquals("long-lived", r.text(), "the expired message must be discarded [MQTT-3.3.2-5]");
@@ -123,11 +103,11 @@ class PahoV5PropertiesIT {
 
     @Test
     void messageExpiryAppliesToRetainedMessages() throws Exception {
-        PahoV5Client pub = paho("pr-rexp-pub", true, null);
+        PahoV5Client pub = clients.paho("pr-rexp-pub", true, null);
         pub.publish("pr/rexp/short", message("retained-short", 1, true, 1L));
         pub.publish("pr/rexp/long", message("retained-long", 1, true, 60L));
 
-        PahoV5Client early = paho("pr-rexp-early", true, null);
+        PahoV5Client early = clients.paho("pr-rexp-early", true, null);
         early.subscribe("pr/rexp/short", 1);
         PahoV5Client.Received r = early.poll(5000);
         assertNotNull(r, "retained message before it expires");
@@ -137,7 +117,7 @@ class PahoV5PropertiesIT {
         assertTrue(left <= 1, "retained message carries what is left of its expiry, was " + left);
 
         Thread.sleep(2000);
-        PahoV5Client late = paho("pr-rexp-late", true, null);
+        PahoV5Client late = clients.paho("pr-rexp-late", true, null);
         late.subscribe("pr/rexp/+", 1);
         PahoV5Client.Received l = late.poll(5000);
         assertNotNull(l);
@@ -160,7 +140,7 @@ class PahoV5PropertiesIT {
             assertEquals(Mqtt5PubAckReasonCode.NO_MATCHING_SUBSCRIBERS,
                     ((Mqtt5PublishResult.Mqtt5Qos1Result) res).getPubAck().getReasonCode());
 
-            paho("pr-nomatch-sub", true, null).subscribe("pr/nomatch/somebody", 1);
+            clients.paho("pr-nomatch-sub", true, null).subscribe("pr/nomatch/somebody", 1);
             Mqtt5PublishResult ok = c.publishWith().topic("pr/nomatch/somebody").qos(MqttQos.AT_LEAST_ONCE)
                     .payload("y".getBytes(StandardCharsets.UTF_8)).send();
             assertEquals(Mqtt5PubAckReasonCode.SUCCESS,
@@ -171,8 +151,7 @@ class PahoV5PropertiesIT {
     }
     @Test
     void pubrecSaysNoMatchingSubscribersForQos2WhenNobodySubscribed() throws Exception {
-        RawV5Client c = RawV5Client.connected(broker.port(), "pr-nomatch-q2", true, null);
-        toClose.add(c);
+        RawV5Client c = clients.raw("pr-nomatch-q2", true, null);
         c.publish("pr/nomatch/q2/nobody", 2, "z", null);
         io.starling.protocol.Ack rec = c.expect(io.starling.protocol.Ack.class);
         assertEquals(io.starling.protocol.PacketType.PUBREC, rec.type());

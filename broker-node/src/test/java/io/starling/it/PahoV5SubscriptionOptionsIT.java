@@ -7,12 +7,10 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
 import org.eclipse.paho.mqttv5.common.MqttSubscription;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -21,24 +19,8 @@ class PahoV5SubscriptionOptionsIT {
     @RegisterExtension
     static BrokerFixture broker = new BrokerFixture();
 
-    private final List<AutoCloseable> toClose = new ArrayList<>();
-
-    @AfterEach
-    void closeAll() {
-        for (AutoCloseable c : toClose) {
-            try {
-                c.close();
-            } catch (Exception ignored) {
-                // already gone
-            }
-        }
-    }
-
-    PahoV5Client paho(String id) throws Exception {
-        PahoV5Client c = PahoV5Client.connect(broker.tcpUri(), id, null);
-        toClose.add(c);
-        return c;
-    }
+    @RegisterExtension
+    final Clients clients = new Clients(broker);
 
     static MqttSubscription sub(String filter, int qos, boolean noLocal, boolean rap, int retainHandling) {
         MqttSubscription s = new MqttSubscription(filter, qos);
@@ -50,8 +32,8 @@ class PahoV5SubscriptionOptionsIT {
 
     @Test
     void noLocalSuppressesMessagesFromTheSubscriberItself() throws Exception {
-        PahoV5Client self = paho("so-nl-self");
-        PahoV5Client other = paho("so-nl-other");
+        PahoV5Client self = clients.paho("so-nl-self");
+        PahoV5Client other = clients.paho("so-nl-other");
         self.subscribe(null, sub("so/nl/t", 1, true, false, 0));
         self.subscribe(null, sub("so/nl/control", 1, false, false, 0));
         other.subscribe("so/nl/t", 1);
@@ -70,11 +52,11 @@ class PahoV5SubscriptionOptionsIT {
 
     @Test
     void retainAsPublishedKeepsRetainFlagOnLiveDeliveryWhileDefaultClearsIt() throws Exception {
-        PahoV5Client keep = paho("so-rap-keep");
-        PahoV5Client clear = paho("so-rap-clear");
+        PahoV5Client keep = clients.paho("so-rap-keep");
+        PahoV5Client clear = clients.paho("so-rap-clear");
         keep.subscribe(null, sub("so/rap/t", 1, false, true, 0));
         clear.subscribe(null, sub("so/rap/t", 1, false, false, 0));
-        PahoV5Client pub = paho("so-rap-pub");
+        PahoV5Client pub = clients.paho("so-rap-pub");
         try {
             pub.publish("so/rap/t", "live-retained", 1, true);
             PahoV5Client.Received k = keep.poll(5000);
@@ -90,8 +72,8 @@ class PahoV5SubscriptionOptionsIT {
 
     @Test
     void retainHandling0SendsRetainedOnEverySubscribe() throws Exception {
-        paho("so-rh0-pub").publish("so/rh0/t", "kept0", 1, true);
-        PahoV5Client c = paho("so-rh0-sub");
+        clients.paho("so-rh0-pub").publish("so/rh0/t", "kept0", 1, true);
+        PahoV5Client c = clients.paho("so-rh0-sub");
         c.subscribe(null, sub("so/rh0/t", 1, false, false, 0));
         PahoV5Client.Received r = c.poll(5000);
         assertNotNull(r, "Retain Handling 0: retained message on subscribe");
@@ -105,8 +87,8 @@ class PahoV5SubscriptionOptionsIT {
 
     @Test
     void retainHandling1SendsRetainedOnlyForANewSubscription() throws Exception {
-        paho("so-rh1-pub").publish("so/rh1/t", "kept1", 1, true);
-        PahoV5Client c = paho("so-rh1-sub");
+        clients.paho("so-rh1-pub").publish("so/rh1/t", "kept1", 1, true);
+        PahoV5Client c = clients.paho("so-rh1-sub");
         c.subscribe(null, sub("so/rh1/t", 1, false, false, 1));
         PahoV5Client.Received r = c.poll(5000);
         assertNotNull(r, "Retain Handling 1: retained message for a new subscription");
@@ -117,11 +99,11 @@ class PahoV5SubscriptionOptionsIT {
 
     @Test
     void retainHandling2NeverSendsRetained() throws Exception {
-        paho("so-rh2-pub").publish("so/rh2/t", "kept2", 1, true);
-        PahoV5Client c = paho("so-rh2-sub");
+        clients.paho("so-rh2-pub").publish("so/rh2/t", "kept2", 1, true);
+        PahoV5Client c = clients.paho("so-rh2-sub");
         c.subscribe(null, sub("so/rh2/t", 1, false, false, 2));
         assertNull(c.poll(500), "Retain Handling 2: no retained message [MQTT-3.3.1-11]");
-        paho("so-rh2-pub2").publish("so/rh2/t", "live", 1, false);
+        clients.paho("so-rh2-pub2").publish("so/rh2/t", "live", 1, false);
         PahoV5Client.Received r = c.poll(5000);
         assertNotNull(r, "the subscription itself works");
         assertEquals("live", r.text());
@@ -129,10 +111,10 @@ class PahoV5SubscriptionOptionsIT {
 
     @Test
     void maximumQosInSubscriptionOptionsCapsDeliveryQos() throws Exception {
-        PahoV5Client c = paho("so-maxqos-sub");
+        PahoV5Client c = clients.paho("so-maxqos-sub");
         assertArrayEquals(new int[] {1}, c.subscribe(null, sub("so/maxqos/one", 1, false, false, 0)));
         assertArrayEquals(new int[] {0}, c.subscribe(null, sub("so/maxqos/zero", 0, false, false, 0)));
-        PahoV5Client pub = paho("so-maxqos-pub");
+        PahoV5Client pub = clients.paho("so-maxqos-pub");
         pub.publish("so/maxqos/one", "q2", 2, false);
         PahoV5Client.Received r1 = c.poll(5000);
         assertNotNull(r1);
@@ -145,10 +127,10 @@ class PahoV5SubscriptionOptionsIT {
 
     @Test
     void subscriptionIdentifierIsDeliveredWithMatchingMessages() throws Exception {
-        PahoV5Client c = paho("so-sid-sub");
+        PahoV5Client c = clients.paho("so-sid-sub");
         c.subscribe(42, sub("so/sid/+", 1, false, false, 0));
         c.subscribe(null, sub("so/sidnone/t", 1, false, false, 0));
-        PahoV5Client pub = paho("so-sid-pub");
+        PahoV5Client pub = clients.paho("so-sid-pub");
         pub.publish("so/sid/a", "with-id", 1, false);
         PahoV5Client.Received r = c.poll(5000);
         assertNotNull(r);
@@ -162,11 +144,11 @@ class PahoV5SubscriptionOptionsIT {
 
     @Test
     void overlappingSubscriptionsGiveOneCopyAtHighestQosWithEverySubscriptionIdentifier() throws Exception {
-        PahoV5Client c = paho("so-overlap-sub");
+        PahoV5Client c = clients.paho("so-overlap-sub");
         c.subscribe(1, sub("so/ov/+", 0, false, false, 0));
         c.subscribe(2, sub("so/ov/#", 2, false, false, 0));
         c.subscribe(3, sub("so/+/x", 1, false, false, 0));
-        paho("so-overlap-pub").publish("so/ov/x", "once", 2, false);
+        clients.paho("so-overlap-pub").publish("so/ov/x", "once", 2, false);
         PahoV5Client.Received r = c.poll(5000);
         assertNotNull(r);
         assertEquals("once", r.text());
@@ -178,7 +160,7 @@ class PahoV5SubscriptionOptionsIT {
 
     @Test
     void unsubscribeAnswersSuccessForExistingAndNoSubscriptionExistedOtherwise() throws Exception {
-        PahoV5Client c = paho("so-unsub");
+        PahoV5Client c = clients.paho("so-unsub");
         c.subscribe("so/unsub/a", 1);
         int[] codes = c.unsubscribe("so/unsub/a", "so/unsub/never");
         assertArrayEquals(new int[] {0x00, 0x11}, codes);
@@ -186,10 +168,10 @@ class PahoV5SubscriptionOptionsIT {
     }
     @Test
     void retainedMessageSentOnSubscribeCarriesTheSubscriptionIdentifier() throws Exception {
-        PahoV5Client pub = paho("so-rsid-pub");
+        PahoV5Client pub = clients.paho("so-rsid-pub");
         pub.publish("so/rsid/t", "kept", 1, true);
         try {
-            PahoV5Client c = paho("so-rsid-sub");
+            PahoV5Client c = clients.paho("so-rsid-sub");
             c.subscribe(99, sub("so/rsid/#", 1, false, false, 0));
             PahoV5Client.Received r = c.poll(5000);
             assertNotNull(r);

@@ -11,9 +11,6 @@ import io.starling.protocol.PacketType;
 import io.starling.protocol.Properties;
 import io.starling.protocol.Publish;
 import io.starling.protocol.ReasonCode;
-import java.util.ArrayList;
-import java.util.List;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -22,23 +19,8 @@ class ReceiveMaximumIT {
     @RegisterExtension
     static BrokerFixture broker = new BrokerFixture().with("mqtt.receive-maximum", 2);
 
-    private final List<AutoCloseable> toClose = new ArrayList<>();
-
-    @AfterEach
-    void closeAll() {
-        for (AutoCloseable c : toClose) {
-            try {
-                c.close();
-            } catch (Exception ignored) {
-                // already gone
-            }
-        }
-    }
-
-    <T extends AutoCloseable> T track(T c) {
-        toClose.add(c);
-        return c;
-    }
+    @RegisterExtension
+    final Clients clients = new Clients(broker);
 
     /** QoS 1 publish that waits for its PUBACK (a publisher must itself respect the broker's Receive Maximum of 2). */
     static void publishAcked(RawV5Client pub, String topic, String payload) throws Exception {
@@ -49,9 +31,9 @@ class ReceiveMaximumIT {
 
     @Test
     void brokerNeverHasMoreThanTheClientsReceiveMaximumQos1MessagesInFlight() throws Exception {
-        RawV5Client sub = track(RawV5Client.connected(broker.port(), "rm-window-sub", true, p -> p.receiveMaximum = 2));
+        RawV5Client sub = clients.raw("rm-window-sub", true, p -> p.receiveMaximum = 2);
         sub.subscribe("rm/window", 1);
-        RawV5Client pub = track(RawV5Client.connected(broker.port(), "rm-window-pub", true, null));
+        RawV5Client pub = clients.raw("rm-window-pub", true, null);
         for (int i = 0; i < 5; i++) {
             publishAcked(pub, "rm/window", "m" + i);
         }
@@ -79,7 +61,7 @@ class ReceiveMaximumIT {
 
     @Test
     void clientExceedingBrokersReceiveMaximumWithQos2IsDisconnectedWith0x93() throws Exception {
-        RawV5Client c = track(RawV5Client.connected(broker.port(), "rm-flood", true, null));
+        RawV5Client c = clients.raw("rm-flood", true, null);
         for (int i = 1; i <= 2; i++) {
             c.publish("rm/flood", 2, "q2-" + i, null);
             Ack rec = c.expect(Ack.class);
@@ -91,7 +73,7 @@ class ReceiveMaximumIT {
 
     @Test
     void clientWithinBrokersReceiveMaximumIsNotDisconnected() throws Exception {
-        RawV5Client c = track(RawV5Client.connected(broker.port(), "rm-polite", true, null));
+        RawV5Client c = clients.raw("rm-polite", true, null);
         for (int i = 1; i <= 5; i++) {
             c.publish("rm/polite", 2, "q2-" + i, null);
             Ack rec = c.expect(Ack.class);
@@ -105,7 +87,7 @@ class ReceiveMaximumIT {
 
     @Test
     void connAckCarriesReceiveMaximumMaximumPacketSizeAndTopicAliasMaximum() throws Exception {
-        RawV5Client c = track(RawV5Client.connected(broker.port(), "rm-connack", true, null));
+        RawV5Client c = clients.raw("rm-connack", true, null);
         ConnAck ack = c.connAck();
         Properties p = ack.properties();
         assertEquals(Integer.valueOf(2), p.receiveMaximum, "Receive Maximum = mqtt.receive-maximum");
@@ -115,10 +97,9 @@ class ReceiveMaximumIT {
 
     @Test
     void brokerDoesNotSendAPublishLargerThanTheClientsMaximumPacketSize() throws Exception {
-        RawV5Client sub = track(RawV5Client.connected(broker.port(), "rm-size-sub", true,
-                p -> p.maximumPacketSize = 100L));
+        RawV5Client sub = clients.raw("rm-size-sub", true, p -> p.maximumPacketSize = 100L);
         sub.subscribe("rm/size", 1);
-        RawV5Client pub = track(RawV5Client.connected(broker.port(), "rm-size-pub", true, null));
+        RawV5Client pub = clients.raw("rm-size-pub", true, null);
         publishAcked(pub, "rm/size", "x".repeat(500));
         publishAcked(pub, "rm/size", "small");
 

@@ -13,7 +13,6 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -22,32 +21,16 @@ class SharedSubscriptionIT {
     @RegisterExtension
     static BrokerFixture broker = new BrokerFixture();
 
-    private final List<AutoCloseable> toClose = new ArrayList<>();
-
-    @AfterEach
-    void closeAll() {
-        for (AutoCloseable c : toClose) {
-            try {
-                c.close();
-            } catch (Exception ignored) {
-                // already gone
-            }
-        }
-    }
-
-    PahoV5Client paho(String id) throws Exception {
-        PahoV5Client c = PahoV5Client.connect(broker.tcpUri(), id, null);
-        toClose.add(c);
-        return c;
-    }
+    @RegisterExtension
+    final Clients clients = new Clients(broker);
 
     @Test
     void eachMessageGoesToExactlyOneMemberAndAllAreDelivered() throws Exception {
-        PahoV5Client a = paho("sh-even-a");
-        PahoV5Client b = paho("sh-even-b");
+        PahoV5Client a = clients.paho("sh-even-a");
+        PahoV5Client b = clients.paho("sh-even-b");
         assertEquals(1, a.subscribe("$share/g/sh/even", 1)[0]);
         assertEquals(1, b.subscribe("$share/g/sh/even", 1)[0]);
-        PahoV5Client pub = paho("sh-even-pub");
+        PahoV5Client pub = clients.paho("sh-even-pub");
         int n = 200;
         for (int i = 0; i < n; i++) {
             pub.publish("sh/even", Integer.toString(i), 1, false);
@@ -82,13 +65,12 @@ class SharedSubscriptionIT {
 
     @Test
     void unacknowledgedMessagesOfAMemberThatLeavesGoToAnotherMember() throws Exception {
-        RawV5Client lazy = RawV5Client.connected(broker.port(), "sh-redeliver-lazy", true, null);
-        toClose.add(lazy);
+        RawV5Client lazy = clients.raw("sh-redeliver-lazy", true, null);
         lazy.subscribe("$share/g2/sh/redeliver", 1);
-        PahoV5Client good = paho("sh-redeliver-good");
+        PahoV5Client good = clients.paho("sh-redeliver-good");
         good.subscribe("$share/g2/sh/redeliver", 1);
 
-        PahoV5Client pub = paho("sh-redeliver-pub");
+        PahoV5Client pub = clients.paho("sh-redeliver-pub");
         int n = 10;
         for (int i = 0; i < n; i++) {
             pub.publish("sh/redeliver", "m" + i, 1, false);
@@ -119,10 +101,10 @@ class SharedSubscriptionIT {
 
     @Test
     void sharedSubscriptionDoesNotGetRetainedMessages() throws Exception {
-        PahoV5Client pub = paho("sh-retained-pub");
+        PahoV5Client pub = clients.paho("sh-retained-pub");
         pub.publish("sh/retained", "kept", 1, true);
         try {
-            PahoV5Client member = paho("sh-retained-member");
+            PahoV5Client member = clients.paho("sh-retained-member");
             member.subscribe("$share/g3/sh/retained", 1);
             assertNull(member.poll(500), "retained messages are not sent to shared subscriptions (spec 4.8.2)");
             pub.publish("sh/retained", "live", 1, false);
@@ -136,8 +118,7 @@ class SharedSubscriptionIT {
 
     @Test
     void noLocalOnSharedSubscriptionIsAProtocolError() throws Exception {
-        RawV5Client c = RawV5Client.connected(broker.port(), "sh-nolocal", true, null);
-        toClose.add(c);
+        RawV5Client c = clients.raw("sh-nolocal", true, null);
         c.send(new io.starling.protocol.Subscribe(c.nextPacketId(), io.starling.protocol.Properties.EMPTY,
                 List.of(new io.starling.protocol.Subscribe.Request("$share/g4/sh/nolocal", 1, true, false, 0))));
         try {

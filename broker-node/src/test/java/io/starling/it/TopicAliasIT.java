@@ -8,9 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.starling.protocol.Properties;
 import io.starling.protocol.Publish;
 import io.starling.protocol.ReasonCode;
-import java.util.ArrayList;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -19,23 +17,8 @@ class TopicAliasIT {
     @RegisterExtension
     static BrokerFixture broker = new BrokerFixture().with("mqtt.topic-alias-maximum", 10);
 
-    private final List<AutoCloseable> toClose = new ArrayList<>();
-
-    @AfterEach
-    void closeAll() {
-        for (AutoCloseable c : toClose) {
-            try {
-                c.close();
-            } catch (Exception ignored) {
-                // already gone
-            }
-        }
-    }
-
-    <T extends AutoCloseable> T track(T c) {
-        toClose.add(c);
-        return c;
-    }
+    @RegisterExtension
+    final Clients clients = new Clients(broker);
 
     static Properties alias(int a) {
         Properties p = new Properties();
@@ -45,9 +28,9 @@ class TopicAliasIT {
 
     @Test
     void inboundAliasIsResolvedToTheFullTopicForSubscribers() throws Exception {
-        PahoV5Client sub = track(PahoV5Client.connect(broker.tcpUri(), "ta-in-sub", null));
+        PahoV5Client sub = clients.paho("ta-in-sub");
         sub.subscribe("ta/in/#", 1);
-        RawV5Client pub = track(RawV5Client.connected(broker.port(), "ta-in-pub", true, null));
+        RawV5Client pub = clients.raw("ta-in-pub", true, null);
         assertEquals(Integer.valueOf(10), pub.connAck().properties().topicAliasMaximum);
 
         pub.publish("ta/in/long/topic", 1, "sets-alias", alias(3));
@@ -68,17 +51,16 @@ class TopicAliasIT {
 
     @Test
     void aliasAboveTheBrokersTopicAliasMaximumIsDisconnectedWith0x94() throws Exception {
-        RawV5Client pub = track(RawV5Client.connected(broker.port(), "ta-too-big", true, null));
+        RawV5Client pub = clients.raw("ta-too-big", true, null);
         pub.publish("ta/big", 1, "x", alias(11));
         pub.expectDisconnect(ReasonCode.TOPIC_ALIAS_INVALID);
     }
 
     @Test
     void outboundAliasIsAssignedToAClientThatAdvertisesTopicAliasMaximum() throws Exception {
-        RawV5Client sub = track(RawV5Client.connected(broker.port(), "ta-out-sub", true,
-                p -> p.topicAliasMaximum = 5));
+        RawV5Client sub = clients.raw("ta-out-sub", true, p -> p.topicAliasMaximum = 5);
         sub.subscribe("ta/out/+", 0);
-        PahoV5Client pub = track(PahoV5Client.connect(broker.tcpUri(), "ta-out-pub", null));
+        PahoV5Client pub = clients.paho("ta-out-pub");
         pub.publish("ta/out/t", "one", 0, false);
         pub.publish("ta/out/t", "two", 0, false);
         pub.publish("ta/out/t", "three", 0, false);
@@ -101,9 +83,9 @@ class TopicAliasIT {
 
     @Test
     void noOutboundAliasForAClientThatDoesNotAdvertiseTopicAliasMaximum() throws Exception {
-        RawV5Client sub = track(RawV5Client.connected(broker.port(), "ta-none-sub", true, null));
+        RawV5Client sub = clients.raw("ta-none-sub", true, null);
         sub.subscribe("ta/none/t", 0);
-        PahoV5Client pub = track(PahoV5Client.connect(broker.tcpUri(), "ta-none-pub", null));
+        PahoV5Client pub = clients.paho("ta-none-pub");
         pub.publish("ta/none/t", "one", 0, false);
         pub.publish("ta/none/t", "two", 0, false);
         for (int i = 0; i < 2; i++) {
@@ -114,25 +96,25 @@ class TopicAliasIT {
     }
     @Test
     void aliasZeroIsDisconnectedWith0x94() throws Exception {
-        RawV5Client pub = track(RawV5Client.connected(broker.port(), "ta-zero", true, null));
+        RawV5Client pub = clients.raw("ta-zero", true, null);
         pub.publish("ta/zero", 1, "x", alias(0));
         pub.expectDisconnect(ReasonCode.TOPIC_ALIAS_INVALID); // [MQTT-3.3.2-8]
     }
 
     @Test
     void emptyTopicWithAnAliasNeverSetIsAProtocolError() throws Exception {
-        RawV5Client pub = track(RawV5Client.connected(broker.port(), "ta-unknown", true, null));
+        RawV5Client pub = clients.raw("ta-unknown", true, null);
         pub.publish("", 1, "x", alias(4));
         pub.expectDisconnect(ReasonCode.PROTOCOL_ERROR); // spec 3.3.4: unknown alias mapping
     }
 
     @Test
     void inboundAliasesDoNotSurviveTheConnection() throws Exception {
-        RawV5Client first = track(RawV5Client.connected(broker.port(), "ta-conn-scope", true, null));
+        RawV5Client first = clients.raw("ta-conn-scope", true, null);
         first.publish("ta/scope/t", 1, "sets", alias(2));
         first.expect(io.starling.protocol.Ack.class);
         first.disconnect();
-        RawV5Client second = track(RawV5Client.connected(broker.port(), "ta-conn-scope", true, null));
+        RawV5Client second = clients.raw("ta-conn-scope", true, null);
         second.publish("", 1, "uses-old", alias(2));
         second.expectDisconnect(ReasonCode.PROTOCOL_ERROR); // [MQTT-3.3.2-10] aliases end with the connection
     }

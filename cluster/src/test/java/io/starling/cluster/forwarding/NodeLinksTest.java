@@ -1,5 +1,11 @@
 package io.starling.cluster.forwarding;
 
+import static io.starling.cluster.forwarding.LoopbackLinks.HOST;
+import static io.starling.cluster.forwarding.LoopbackLinks.WAIT_S;
+import static io.starling.cluster.forwarding.LoopbackLinks.await;
+import static io.starling.cluster.forwarding.LoopbackLinks.awaitPortFree;
+import static io.starling.cluster.forwarding.LoopbackLinks.freePort;
+import static io.starling.cluster.forwarding.LoopbackLinks.listen;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -9,11 +15,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
-import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
-import java.io.IOException;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -25,50 +27,30 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Node links over real loopback TCP, several {@link NodeLinks} in one Vert.x instance. Each
  * instance plays one node; node "a" connects to "b" as membership would.
  */
 class NodeLinksTest {
-    private static final String HOST = "127.0.0.1";
     private static final byte ORDERED = 1;
     private static final byte ECHO = 2;
     private static final byte FAIL = 3;
     private static final byte SILENT = 4;
     private static final byte THROWS = 5;
-    private static final long WAIT_S = 5;
 
-    private Vertx vertx;
-    private final List<NodeLinks> created = new ArrayList<>();
+    @RegisterExtension
+    final LoopbackLinks loopback = new LoopbackLinks();
     /** Replies that a SILENT handler kept and never answered. */
     private final ConcurrentLinkedQueue<NodeLinks.Reply> unanswered = new ConcurrentLinkedQueue<>();
     private final CountDownLatch silentReceived = new CountDownLatch(1);
 
-    @BeforeEach
-    void startVertx() {
-        vertx = Vertx.vertx();
-    }
-
-    @AfterEach
-    void closeAll() throws Exception {
-        for (NodeLinks links : created) {
-            try {
-                links.close().toCompletionStage().toCompletableFuture().get(WAIT_S, TimeUnit.SECONDS);
-            } catch (ExecutionException | TimeoutException e) {
-                // closed already, or closing hung: closing Vert.x below tears down the rest
-            }
-        }
-        vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
-    }
-
     // ---- helpers -------------------------------------------------------------------------------
 
     private NodeLinks node(String id, int maxBuffered) {
-        NodeLinks links = new NodeLinks(vertx, id, maxBuffered);
+        NodeLinks links = loopback.links(id, maxBuffered);
         links.handle(ECHO, (from, body, reply) -> reply.ok(Buffer.buffer(from + ":").appendBuffer(body)));
         links.handle(FAIL, (from, body, reply) -> reply.fail("refused " + body));
         links.handle(SILENT, (from, body, reply) -> {
@@ -78,44 +60,7 @@ class NodeLinksTest {
         links.handle(THROWS, (from, body, reply) -> {
             throw new IllegalStateException("handler bug");
         });
-        created.add(links);
         return links;
-    }
-
-    /** A node that listens from a free port on; returns the port it bound. */
-    private int listen(NodeLinks links, int firstPort) throws Exception {
-        return await(links.listen(HOST, firstPort));
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            s.setReuseAddress(true);
-            return s.getLocalPort();
-        }
-    }
-
-    /**
-     * Waits until the port can be bound again: the future of a closed Vert.x server may complete
-     * a little before its listening socket is gone (seen in about one run in six here).
-     */
-    private static void awaitPortFree(int port) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(WAIT_S);
-        while (true) {
-            try (ServerSocket s = new ServerSocket()) {
-                s.setReuseAddress(true);
-                s.bind(new InetSocketAddress(HOST, port));
-                return;
-            } catch (IOException e) {
-                if (System.nanoTime() > deadline) {
-                    throw e;
-                }
-                Thread.sleep(20);
-            }
-        }
-    }
-
-    private static <T> T await(Future<T> f) throws Exception {
-        return f.toCompletionStage().toCompletableFuture().get(WAIT_S, TimeUnit.SECONDS);
     }
 
     /** The cause a future failed with; fails the test if it succeeds or stays pending. */
@@ -343,7 +288,7 @@ class NodeLinksTest {
     private Future<Buffer> echoRetried(NodeLinks from, String to, String body) {
         return from.request(to, ECHO, Buffer.buffer(body)).recover(e -> {
             Promise<Buffer> later = Promise.promise();
-            vertx.setTimer(50, t -> echoRetried(from, to, body).onComplete(later));
+            loopback.vertx().setTimer(50, t -> echoRetried(from, to, body).onComplete(later));
             return later.future();
         });
     }

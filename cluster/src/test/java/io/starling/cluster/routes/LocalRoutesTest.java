@@ -1,46 +1,42 @@
 package io.starling.cluster.routes;
 
+import static io.starling.cluster.forwarding.LoopbackLinks.HOST;
+import static io.starling.cluster.forwarding.LoopbackLinks.WAIT_S;
+import static io.starling.cluster.forwarding.LoopbackLinks.await;
+import static io.starling.cluster.forwarding.LoopbackLinks.awaitPortFree;
+import static io.starling.cluster.forwarding.LoopbackLinks.freePort;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.starling.cluster.forwarding.LoopbackLinks;
 import io.starling.cluster.forwarding.NodeLinks;
 import io.starling.topic.TopicFilter;
 import io.starling.topic.TopicName;
 import io.vertx.core.Future;
-import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
-import java.io.IOException;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.function.Supplier;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Route announcements between two nodes over real loopback links: each node has its own
  * {@link NodeLinks}, {@link RouteTable} and {@link LocalRoutes}, as a broker node does.
  */
 class LocalRoutesTest {
-    private static final String HOST = "127.0.0.1";
-    private static final long WAIT_S = 5;
     /** Longer than any wait here, so a settle that completes by timeout cannot pass a test. */
     private static final long SETTLE_TIMEOUT_MS = 30_000;
     /** A channel of the tests' own, answered at once, to know what a peer has processed. */
     private static final byte PROBE = 0x70;
 
-    private Vertx vertx;
-    private final List<NodeLinks> created = new ArrayList<>();
+    @RegisterExtension
+    final LoopbackLinks loopback = new LoopbackLinks();
 
     /** One node's routing pieces. */
     private final class Node {
@@ -49,16 +45,15 @@ class LocalRoutesTest {
         final LocalRoutes routes;
 
         Node(String id, long settleTimeoutMs) {
-            links = new NodeLinks(vertx, id, 1_000);
+            links = loopback.links(id, 1_000);
             table = new RouteTable(id);
             // Before listen: LocalRoutes registers its channel handler.
-            routes = new LocalRoutes(vertx, links, table, settleTimeoutMs);
+            routes = new LocalRoutes(loopback.vertx(), links, table, settleTimeoutMs);
             links.handle(PROBE, (from, body, reply) -> reply.ok(Buffer.buffer()));
-            created.add(links);
         }
 
         int listen(int firstPort) throws Exception {
-            return await(links.listen(HOST, firstPort));
+            return LoopbackLinks.listen(links, firstPort);
         }
 
         Set<String> filtersOf(String node) {
@@ -80,53 +75,6 @@ class LocalRoutesTest {
                 }
             });
             return out;
-        }
-    }
-
-    @BeforeEach
-    void startVertx() {
-        vertx = Vertx.vertx();
-    }
-
-    @AfterEach
-    void closeAll() throws Exception {
-        for (NodeLinks links : created) {
-            try {
-                links.close().toCompletionStage().toCompletableFuture().get(WAIT_S, TimeUnit.SECONDS);
-            } catch (ExecutionException | TimeoutException e) {
-                // closing Vert.x below tears down the rest
-            }
-        }
-        vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
-    }
-
-    private static <T> T await(Future<T> f) throws Exception {
-        return f.toCompletionStage().toCompletableFuture().get(WAIT_S, TimeUnit.SECONDS);
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        }
-    }
-
-    /**
-     * Waits until the port can be bound again: the future of a closed Vert.x server may complete
-     * a little before its listening socket is gone (seen in about one run in six here).
-     */
-    private static void awaitPortFree(int port) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(WAIT_S);
-        while (true) {
-            try (ServerSocket s = new ServerSocket()) {
-                s.setReuseAddress(true);
-                s.bind(new InetSocketAddress(HOST, port));
-                return;
-            } catch (IOException e) {
-                if (System.nanoTime() > deadline) {
-                    throw e;
-                }
-                Thread.sleep(20);
-            }
         }
     }
 
