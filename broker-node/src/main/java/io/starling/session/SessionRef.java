@@ -199,24 +199,19 @@ final class SessionRef implements Subscriber {
             return;
         }
         if (!services.transfer.isPeer(previous)) {
-            // The owner died: the session comes from the replicated store, if it was kept there.
-            ContextInternal here = context;
-            services.vertx.executeBlocking(() -> services.store.load(clientId), false).onComplete(ar -> here.runOnContext(v -> {
-                if (ar.succeeded() && ar.result() != null && session == null) {
-                    log.info("client {}: session recovered from the store after node {} left", clientId, previous);
-                    adoptedFrom = previous;
-                    importFrom(ar.result(), previous);
-                } else if (ar.failed()) {
-                    log.warn("client {}: session of node {} could not be loaded: {}", clientId, previous, ar.cause().toString());
-                }
-                attachHere(ch, req);
-            }));
+            recoverFromStore(ch, req, previous); // the owner died
             return;
         }
         ContextInternal here = context;
         services.transfer.take(previous, clientId, req.cleanStart(), claimEpoch).onComplete(ar -> here.runOnContext(v -> {
             if (ar.failed()) {
-                log.warn("client {}: node {} did not hand the session over: {}", clientId, previous, ar.cause().toString());
+                // The owner died before the cluster noticed, or cannot be reached: its backed-up copy serves.
+                log.warn("client {}: node {} did not hand the session over ({}); using its backed-up copy", clientId,
+                        previous, ar.cause().toString());
+                if (!req.cleanStart()) {
+                    recoverFromStore(ch, req, previous);
+                    return;
+                }
             } else if (ar.result().outcome() == SessionTransfer.Outcome.STALE) {
                 // A connect on another node claimed the identifier after this one: that one wins.
                 log.info("client {}: a newer connection on another node takes the identifier; closing this one", clientId);
@@ -225,6 +220,21 @@ final class SessionRef implements Subscriber {
                 return;
             } else if (ar.result().outcome() == SessionTransfer.Outcome.STATE) {
                 importFrom(ar.result().state(), previous);
+            }
+            attachHere(ch, req);
+        }));
+    }
+
+    /** The session comes from the replicated store, if it was kept there; then the connection attaches. */
+    private void recoverFromStore(Channel ch, Channel.AttachRequest req, String previous) {
+        ContextInternal here = context;
+        services.vertx.executeBlocking(() -> services.store.load(clientId), false).onComplete(ar -> here.runOnContext(v -> {
+            if (ar.succeeded() && ar.result() != null && session == null) {
+                log.info("client {}: session recovered from the store after node {} left", clientId, previous);
+                adoptedFrom = previous;
+                importFrom(ar.result(), previous);
+            } else if (ar.failed()) {
+                log.warn("client {}: session of node {} could not be loaded: {}", clientId, previous, ar.cause().toString());
             }
             attachHere(ch, req);
         }));
