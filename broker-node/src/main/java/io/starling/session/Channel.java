@@ -416,6 +416,12 @@ public final class Channel {
         Message m = new Message(topic, p.payload(), qos, p.retain(), Message.forwardedProperties(props),
                 expiry == null ? 0 : now + expiry * 1000, clientId, System.nanoTime());
         Future<Integer> reached = services.router.publish(name, m);
+        if (qos == 2) {
+            var keeper = session.inboundKeeper(p.packetId());
+            if (keeper != null) {
+                reached = reached.compose(keeper);
+            }
+        }
         if (qos > 0) {
             // The answer waits until every node the message went to has accepted it.
             replies.after(reached, n -> acknowledge(p, n != null && n == 0 && version.isV5()

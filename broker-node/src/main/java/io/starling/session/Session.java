@@ -297,8 +297,30 @@ final class Session {
         return inboundQos2.add(packetId);
     }
 
+    /**
+     * Once a QoS 2 message is routed and accepted, its packet identifier is backed up before the
+     * PUBREC: if this node dies, the node that gets the session knows that a resent PUBLISH with
+     * it is not a new message [MQTT-4.3.3-2]. Not before routing: a resend must be routed if the
+     * first attempt died with the node. Any thread may call the returned function.
+     *
+     * @return what the PUBREC waits for, or null when the session is not backed up
+     */
+    java.util.function.Function<Integer, io.vertx.core.Future<Integer>> inboundKeeper(int packetId) {
+        if (!persistent()) {
+            return null;
+        }
+        stored = true;
+        SessionStore store = services.store;
+        String id = clientId;
+        return reached -> store.saveInbound(id, packetId).map(reached);
+    }
+
     boolean inboundQos2Release(int packetId) {
-        return inboundQos2.remove(packetId);
+        boolean known = inboundQos2.remove(packetId);
+        if (known && stored) {
+            services.store.removeInbound(clientId, packetId);
+        }
+        return known;
     }
 
     boolean inboundQos2Pending(int packetId) {
@@ -348,6 +370,9 @@ final class Session {
             return;
         }
         stored = true;
+        for (int id : inboundQos2) {
+            services.store.saveInbound(clientId, id);
+        }
         for (InflightWindow.Entry e : inflight.inOrder()) {
             if (e.delivery.seq() == 0) {
                 e.delivery = e.delivery.withSeq(nextSeq++);
@@ -495,7 +520,7 @@ final class Session {
         for (Delivery d : st.queued()) {
             nextSeq = Math.max(nextSeq, d.seq() + 1);
         }
-        stored |= nextSeq > 1;
+        stored |= nextSeq > 1 || !inboundQos2.isEmpty();
         recentIds = new java.util.LinkedHashSet<>();
         dedupeUntilNanos = System.nanoTime() + DEDUPE_NANOS;
         st.inflight().forEach(i -> recentIds.add(i.delivery().message().id()));

@@ -76,6 +76,15 @@ final class SessionStore {
         return Future.fromCompletionStage(queue.setAsync(new QueueKey(clientId, d.seq()), bytes.toByteArray()));
     }
 
+    /** A QoS 2 PUBLISH received and not yet released, kept under the negative of its packet identifier. */
+    Future<Void> saveInbound(String clientId, int packetId) {
+        return Future.fromCompletionStage(queue.setAsync(new QueueKey(clientId, -packetId), new byte[0]));
+    }
+
+    void removeInbound(String clientId, int packetId) {
+        queue.deleteAsync(new QueueKey(clientId, -packetId));
+    }
+
     void removeDelivery(String clientId, long seq) {
         queue.deleteAsync(new QueueKey(clientId, seq));
     }
@@ -117,6 +126,13 @@ final class SessionStore {
         values.forEach((k, v) -> bySeq.put(k.seq(), v));
         List<SessionState.Inflight> inflight = new ArrayList<>();
         List<Delivery> queued = new ArrayList<>();
+        List<Integer> inboundQos2 = new ArrayList<>();
+        for (Long seq : new ArrayList<>(bySeq.keySet())) {
+            if (seq < 0) {
+                inboundQos2.add((int) -seq);
+                bySeq.remove(seq);
+            }
+        }
         for (byte[] v : bySeq.values()) {
             try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(v))) {
                 int packetId = in.readUnsignedShort();
@@ -131,7 +147,7 @@ final class SessionStore {
                 throw new UncheckedIOException(e);
             }
         }
-        return new SessionState(m.expirySeconds(), m.subscriptions(), inflight, queued, List.of(), m.will());
+        return new SessionState(m.expirySeconds(), m.subscriptions(), inflight, queued, inboundQos2, m.will());
     }
 
     private List<QueueKey> keysOf(String clientId) {
