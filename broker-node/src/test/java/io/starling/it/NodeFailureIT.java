@@ -83,15 +83,10 @@ class NodeFailureIT {
                 throw new RuntimeException(e);
             }
         });
-        publisher.start();
-        sleep(2000);
-        long killedAt = System.nanoTime();
-        int ackedAtKill = acknowledged.get();
-        cluster.kill(2);
-        sleep(4000);
-        stopPublishing.set(true);
-        publisher.join(40_000);
-        int sent = acknowledged.get();
+        Load load = killUnderLoad(publisher, acknowledged, stopPublishing);
+        long killedAt = load.killedAt();
+        int ackedAtKill = load.ackedAtKill();
+        int sent = load.sent();
 
         long deadline = System.currentTimeMillis() + 30_000;
         while (System.currentTimeMillis() < deadline
@@ -193,14 +188,9 @@ class NodeFailureIT {
                 throw new RuntimeException(e);
             }
         });
-        publisher.start();
-        Quietly.sleep(2000);
-        int ackedAtKill = acknowledged.get();
-        cluster.kill(2);
-        Quietly.sleep(4000);
-        stop.set(true);
-        publisher.join(40_000);
-        int sent = acknowledged.get();
+        Load load = killUnderLoad(publisher, acknowledged, stop);
+        int ackedAtKill = load.ackedAtKill();
+        int sent = load.sent();
         long deadline = System.currentTimeMillis() + 30_000;
         while (System.currentTimeMillis() < deadline && tally.lostBelow(sent) > 0) {
             Quietly.sleep(200);
@@ -288,14 +278,9 @@ class NodeFailureIT {
                     Quietly.sleep(100);
                 }
             });
-            publisher.start();
-            Quietly.sleep(2000);
-            int ackedAtKill = acknowledged.get();
-            cluster.kill(2);
-            Quietly.sleep(4000);
-            stop.set(true);
-            publisher.join(40_000);
-            int sent = acknowledged.get();
+            Load load = killUnderLoad(publisher, acknowledged, stop);
+            int ackedAtKill = load.ackedAtKill();
+            int sent = load.sent();
             long deadline = System.currentTimeMillis() + 20_000;
             PahoV5Client.Received r;
             while (tally.lostBelow(sent) > 0 && System.currentTimeMillis() < deadline && (r = sub.poll(1000)) != null) {
@@ -315,5 +300,23 @@ class NodeFailureIT {
                     + tally.duplicates.get());
             assertEquals(0, tally.outOfOrder.get(), "messages out of order (spec 4.6)");
         }
+    }
+
+    /** What a load run measured around the kill: when, and how many messages were acknowledged by then and in all. */
+    record Load(long killedAt, int ackedAtKill, int sent) {
+    }
+
+    /** Runs the publisher for 2 s, SIGKILLs node 2, lets it publish 4 s more, then stops it. */
+    private static Load killUnderLoad(Thread publisher, AtomicInteger acknowledged, AtomicBoolean stop)
+            throws InterruptedException {
+        publisher.start();
+        Quietly.sleep(2000);
+        long killedAt = System.nanoTime();
+        int ackedAtKill = acknowledged.get();
+        cluster.kill(2);
+        Quietly.sleep(4000);
+        stop.set(true);
+        publisher.join(40_000);
+        return new Load(killedAt, ackedAtKill, acknowledged.get());
     }
 }
