@@ -306,7 +306,11 @@ class NodeFailureIT {
     record Load(long killedAt, int ackedAtKill, int sent) {
     }
 
-    /** Runs the publisher for 2 s, SIGKILLs node 2, lets it publish 4 s more, then stops it. */
+    /**
+     * Runs the publisher for 2 s, SIGKILLs node 2, then lets it publish until it has had at least
+     * 4 s and 150 more acknowledgements (at most 30 s: a slow CI host stalls longer while the
+     * cluster drops the dead member and promotes its backups), then stops it.
+     */
     private static Load killUnderLoad(Thread publisher, AtomicInteger acknowledged, AtomicBoolean stop)
             throws InterruptedException {
         publisher.start();
@@ -314,7 +318,11 @@ class NodeFailureIT {
         long killedAt = System.nanoTime();
         int ackedAtKill = acknowledged.get();
         cluster.kill(2);
+        long deadline = System.currentTimeMillis() + 30_000;
         Quietly.sleep(4000);
+        while (acknowledged.get() < ackedAtKill + 150 && System.currentTimeMillis() < deadline) {
+            Quietly.sleep(100);
+        }
         stop.set(true);
         publisher.join(40_000);
         return new Load(killedAt, ackedAtKill, acknowledged.get());
