@@ -1,0 +1,175 @@
+package io.starling.loadtest.compare;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The benchmark command (loadtest/benchmark): Starling and Mosquitto on free loopback ports, the
+ * same load generator runs against each in turn, several times, and docs/benchmarks.md gets the
+ * medians, their ratio, the machine and the exact commands. Brokers alternate within each round so
+ * that a noisy moment on the machine does not land on one broker only.
+ */
+public final class Comparison {
+    public static void main(String[] argv) throws Exception {
+        Options o = Options.parse(argv);
+        Path workDir = Files.createTempDirectory("starling-bench");
+        String java = ProcessHandle.current().info().command().orElse("java");
+        LoadRun load = new LoadRun(java, o.loadJar, workDir);
+        Results results = new Results();
+        Map<String, String> commands = new LinkedHashMap<>();
+        List<Scenario> scenarios = Scenario.comparisons(o.quick).stream()
+                .filter(s -> s.id().matches(o.only)).toList();
+        String mosquittoVersion;
+        String starlingCommand;
+        String mosquittoCommand;
+        Instant started = Instant.now();
+        try (Brokers.Broker starling = new Brokers.Starling(java, o.brokerJar, 1, workDir);
+                Brokers.Broker mosquitto = new Brokers.Mosquitto(o.mosquitto, workDir)) {
+            mosquittoVersion = mosquitto.version();
+            starlingCommand = starling.command();
+            mosquittoCommand = mosquitto.command();
+            List<Brokers.Broker> brokers = List.of(starling, mosquitto);
+            for (Brokers.Broker b : brokers) { // JIT and connection pools warm before anything counts
+                log("warm-up against " + b.name());
+                load.run(List.of("p2p", "--hosts", String.join(",", b.endpoints()), "--clients", "10", "--qos", "1",
+                        "--rate", "0", "--duration", String.valueOf(Math.min(5, o.duration))), 5);
+            }
+            for (int round = 1; round <= o.runs; round++) {
+                for (Scenario s : scenarios) {
+                    List<Brokers.Broker> order = round % 2 == 1 ? brokers : List.of(mosquitto, starling);
+                    for (Brokers.Broker b : order) {
+                        List<String> args = s.commandArgs(b.endpoints(), o.duration);
+                        commands.put(s.id(), load.commandLine(s.commandArgs(List.of("HOST:PORT"), o.duration)));
+                        Map<String, String> r = load.run(args, o.duration);
+                        results.add(s.id(), b.name(), r);
+                        log(String.format("round %d/%d %-14s %-9s %s = %s", round, o.runs, s.id(), b.name(), s.metric(),
+                                Report.number(FlatJson.number(r, s.metric()))));
+                        Thread.sleep(1000); // sockets of the last run close before the next
+                    }
+                }
+                if ("idle-memory".matches(o.only)) {
+                    for (Brokers.Broker b : brokers) {
+                        Map<String, String> r = IdleMemory.measure(b, load, o.idleClients, workDir);
+                        results.add("idle-memory", b.name(), r);
+                        commands.put("idle-memory", load.commandLine(IdleMemory.args(List.of("HOST:PORT"), o.idleClients, 60)));
+                        log(String.format("round %d/%d idle-memory    %-9s %s B/client resident, %s B/client heap+direct",
+                                round, o.runs, b.name(), Report.number(FlatJson.number(r, "rssBytesPerClient")),
+                                r.getOrDefault("heapAndDirectBytesPerClient", "-")));
+                        Thread.sleep(3000);
+                    }
+                }
+            }
+        }
+        String clusterCommand = null;
+        if ("cross-node".matches(o.only)) {
+            try (Brokers.Broker cluster = new Brokers.Starling(java, o.brokerJar, 2, workDir)) {
+                clusterCommand = cluster.command();
+                for (int round = 1; round <= o.runs; round++) {
+                    for (CrossNode.Leg leg : CrossNode.Leg.values()) {
+                        List<String> args = CrossNode.args(leg, cluster.endpoints(), o.duration);
+                        commands.put("cross-node " + leg.label, load.commandLine(CrossNode.args(leg,
+                                List.of("HOST1:PORT", "HOST2:PORT"), o.duration)));
+                        Map<String, String> r = load.run(args, o.duration);
+                        results.add("cross-node", leg.label, r);
+                        log(String.format("round %d/%d cross-node %-10s p99 = %s µs", round, o.runs, leg.label,
+                                Report.number(FlatJson.number(r, "latencyP99Us"))));
+                        Thread.sleep(1000);
+                    }
+                }
+            }
+        }
+        String markdown = new Report(results, scenarios, o, commands, starlingCommand, mosquittoCommand,
+                clusterCommand, mosquittoVersion, started).markdown();
+        Files.createDirectories(o.out.toAbsolutePath().getParent());
+        Files.writeString(o.out, markdown);
+        log("wrote " + o.out);
+        System.out.println(markdown);
+    }
+
+    static void log(String line) {
+        System.err.println("[benchmark] " + line);
+    }
+
+    /** The commit the jars were built from, for the report and the version column. */
+    static String gitDescribe() {
+        try {
+            Process p = new ProcessBuilder("git", "describe", "--always", "--dirty").redirectErrorStream(true).start();
+            String out = new String(p.getInputStream().readAllBytes()).trim();
+            return p.waitFor(10, TimeUnit.SECONDS) && p.exitValue() == 0 ? out : "(unknown commit)";
+        } catch (IOException | InterruptedException e) {
+            return "(unknown commit)";
+        }
+    }
+
+    /** Command-line options of the benchmark command. */
+    static final class Options {
+        int runs = 3;
+        int duration = 10;
+        int idleClients = 15_000;
+        boolean quick;
+        String only = ".*";
+        Path out = Path.of("docs/benchmarks.md");
+        Path loadJar = Path.of("loadtest/target/starling-loadtest.jar");
+        Path brokerJar = Path.of("broker-node/target/starling-broker.jar");
+        String mosquitto = "/usr/sbin/mosquitto";
+        final List<String> given = new ArrayList<>();
+
+        static Options parse(String[] argv) {
+            Options o = new Options();
+            for (int i = 0; i < argv.length; i++) {
+                String a = argv[i];
+                String v = i + 1 < argv.length ? argv[i + 1] : null;
+                switch (a) {
+                    case "--runs" -> o.runs = bounded(a, v, 1, 20);
+                    case "--duration" -> o.duration = bounded(a, v, 1, 600);
+                    case "--idle-clients" -> o.idleClients = bounded(a, v, 1, 18_000);
+                    case "--only" -> o.only = require(a, v);
+                    case "--out" -> o.out = Path.of(require(a, v));
+                    case "--mosquitto" -> o.mosquitto = require(a, v);
+                    case "--quick" -> {
+                        o.quick = true;
+                        o.given.add(a);
+                        continue;
+                    }
+                    default -> throw new IllegalArgumentException("unknown option " + a + "; options: --runs N "
+                            + "--duration S --idle-clients N --only REGEX --out FILE --mosquitto PATH --quick");
+                }
+                o.given.add(a + " " + v);
+                i++;
+            }
+            if (o.quick) {
+                o.runs = Math.min(o.runs, 1);
+                o.duration = Math.min(o.duration, 3);
+                o.idleClients = Math.min(o.idleClients, 1000);
+            }
+            for (Path p : List.of(o.loadJar, o.brokerJar)) {
+                if (!Files.isRegularFile(p)) {
+                    throw new IllegalArgumentException(p + " is missing: build first (mvn -B -q -DskipTests package)");
+                }
+            }
+            return o;
+        }
+
+        private static String require(String option, String v) {
+            if (v == null) {
+                throw new IllegalArgumentException(option + " needs a value");
+            }
+            return v;
+        }
+
+        private static int bounded(String option, String v, int min, int max) {
+            int n = Integer.parseInt(require(option, v));
+            if (n < min || n > max) {
+                throw new IllegalArgumentException(option + " must be between " + min + " and " + max);
+            }
+            return n;
+        }
+    }
+}

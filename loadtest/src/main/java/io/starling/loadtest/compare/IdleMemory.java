@@ -1,0 +1,71 @@
+package io.starling.loadtest.compare;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * What an idle connected client costs a broker: its memory with N idle clients connected minus
+ * its memory before they came, divided by N. Resident size for both brokers; for Starling also
+ * heap after a full GC plus direct buffers, the figure issue 4's target is about.
+ */
+final class IdleMemory {
+    private IdleMemory() {
+    }
+
+    static List<String> args(List<String> endpoints, int clients, int holdSeconds) {
+        return List.of("idle", "--hosts", String.join(",", endpoints), "--clients", String.valueOf(clients),
+                "--connect-rate", "0", "--keep-alive", "300", "--duration", String.valueOf(holdSeconds),
+                "--source-addresses", "127.0.0.1-127.0.0.8");
+    }
+
+    static Map<String, String> measure(Brokers.Broker broker, LoadRun load, int clients, Path workDir)
+            throws IOException, InterruptedException {
+        int port = Integer.parseInt(broker.endpoints().get(0).split(":")[1]);
+        long rssBefore = broker.residentBytes();
+        long jvmBefore = broker.heapAndDirectBytes();
+        int hold = 60;
+        Path json = Files.createTempFile(workDir, "idle", ".json");
+        Path log = Files.createTempFile(workDir, "idle", ".log");
+        Process p = load.start(args(broker.endpoints(), clients, hold), json, log);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(hold - 15);
+        int connected = 0;
+        while (System.nanoTime() < deadline && (connected = established(port)) < clients) {
+            Thread.sleep(500);
+        }
+        Thread.sleep(2000); // CONNACKs written, buffers settled
+        long rssAfter = broker.residentBytes();
+        long jvmAfter = broker.heapAndDirectBytes();
+        Map<String, String> result = new LinkedHashMap<>(load.finish(p, json, log, hold + 120));
+        result.put("idleClientsConnected", String.valueOf(connected));
+        result.put("rssBytesPerClient", String.valueOf((rssAfter - rssBefore) / (double) clients));
+        if (jvmBefore >= 0) {
+            result.put("heapAndDirectBytesPerClient", String.valueOf((jvmAfter - jvmBefore) / (double) clients));
+        }
+        return result;
+    }
+
+    /** Established TCP connections whose local port is the broker's, from the kernel's own table. */
+    static int established(int port) throws IOException {
+        String hexPort = String.format(":%04X ", port);
+        int n = 0;
+        for (String table : new String[] {"/proc/net/tcp", "/proc/net/tcp6"}) {
+            Path path = Path.of(table);
+            if (!Files.exists(path)) {
+                continue;
+            }
+            for (String line : Files.readAllLines(path)) {
+                String[] f = line.trim().split("\\s+");
+                // local_address is field 1, state field 3; 01 = ESTABLISHED
+                if (f.length > 3 && f[1].endsWith(hexPort.trim()) && f[3].equals("01")) {
+                    n++;
+                }
+            }
+        }
+        return n;
+    }
+}
