@@ -72,10 +72,13 @@ class NodeFailureIT {
 
         AtomicInteger acknowledged = new AtomicInteger();
         AtomicBoolean stopPublishing = new AtomicBoolean();
+        java.util.concurrent.atomic.AtomicLong longestWaitNanos = new java.util.concurrent.atomic.AtomicLong();
         Thread publisher = new Thread(() -> {
             try (PahoV5Client pub = PahoV5Client.connect(cluster.uri(0), "kill-pub-" + UUID.randomUUID(), null)) {
                 for (int seq = 0; !stopPublishing.get() && seq < 100_000; seq++) {
+                    long t0 = System.nanoTime();
                     pub.publish(topic, String.valueOf(seq), 1, false).waitForCompletion(30_000);
+                    longestWaitNanos.accumulateAndGet(System.nanoTime() - t0, Math::max);
                     acknowledged.set(seq + 1);
                     sleep(3);
                 }
@@ -110,8 +113,8 @@ class NodeFailureIT {
             }
         }
         System.out.printf("SIGKILL under QoS 1 load: %d acknowledged (%d before the kill); client of the dead node "
-                        + "receiving again after %d ms%n  %s%n  %s%n  %s%n", sent, ackedAtKill,
-                (s1.reconnectedAt() - killedAt) / 1_000_000, onVictim.describe("connected to the dead node", sent),
+                        + "receiving again after %d ms; the publisher's longest wait for a PUBACK %d ms%n  %s%n  %s%n  %s%n",
+                sent, ackedAtKill, (s1.reconnectedAt() - killedAt) / 1_000_000, longestWaitNanos.get() / 1_000_000, onVictim.describe("connected to the dead node", sent),
                 onSurvivor.describe("connected to a survivor", sent), offline.describe("offline on the dead node", sent));
         assertTrue(sent > ackedAtKill + 100, "the load went on after the kill: " + ackedAtKill + " -> " + sent);
         for (Tally t : new Tally[] {onVictim, onSurvivor, offline}) {

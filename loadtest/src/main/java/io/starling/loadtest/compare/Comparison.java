@@ -141,7 +141,9 @@ public final class Comparison {
                     default -> throw new IllegalArgumentException("unknown option " + a + "; options: --runs N "
                             + "--duration S --idle-clients N --only REGEX --out FILE --mosquitto PATH --quick");
                 }
-                o.given.add(a + " " + v);
+                if (!a.equals("--mosquitto")) { // the script always passes it; not the user's choice
+                    o.given.add(a + " " + v);
+                }
                 i++;
             }
             if (o.quick) {
