@@ -59,6 +59,14 @@ class StarlingScenariosIT extends ScenarioChecks {
     }
 
     @Test
+    void inflightIsCappedByTheServersReceiveMaximum() throws Exception {
+        // Starling announces Receive Maximum 100 (mqtt.receive-maximum) and disconnects a client that
+        // exceeds it (0x93); asking for 1000 in flight must still run clean.
+        Result r = run("p2p", "--clients", "2", "--qos", "1", "--inflight", "1000", "--duration", "1");
+        assertExact(r);
+    }
+
+    @Test
     void setupFailureExitsNonZero() throws Exception {
         int closedPort;
         try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
