@@ -1,20 +1,47 @@
 package io.starling.metrics;
 
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
 import io.starling.protocol.ReasonCode;
-import java.util.concurrent.ConcurrentHashMap;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReferenceArray;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Supplier;
 
 /**
- * The broker's counters and gauges, on a Micrometer registry (Prometheus is plugged in by the
- * metrics endpoint). Every method is safe from any thread and cheap enough for the publish path.
+ * The broker's counters and gauges, on a Micrometer registry (a Prometheus one in a running node,
+ * see {@link MetricsServer}). Every method is safe from any thread and cheap enough for the
+ * publish path: per-QoS and per-reason meters are registered up front and kept in arrays, so
+ * nothing on that path looks a meter up by name.
+ *
+ * <p>Meter names are already in Prometheus' snake case; the registry adds {@code _total} to
+ * counters and the unit to timers, so {@code starling_messages_received} is exposed as
+ * {@code starling_messages_received_total} and {@code starling_delivery_latency} as
+ * {@code starling_delivery_latency_seconds}. README.md lists every exposed name.
  */
 public final class BrokerMetrics {
+    /** Publish-to-delivery buckets from 100 µs to 10 s: explicit, so a scrape has 17 of them, not 70. */
+    private static final Duration[] LATENCY_BUCKETS = {
+        Duration.ofNanos(100_000), Duration.ofNanos(250_000), Duration.ofNanos(500_000),
+        Duration.ofMillis(1), Duration.ofNanos(2_500_000), Duration.ofMillis(5), Duration.ofMillis(10),
+        Duration.ofMillis(25), Duration.ofMillis(50), Duration.ofMillis(100), Duration.ofMillis(250),
+        Duration.ofMillis(500), Duration.ofSeconds(1), Duration.ofMillis(2500), Duration.ofSeconds(5),
+        Duration.ofSeconds(10)};
+    /** CONNACK refusals that are about who the client is: counted as authentication failures. */
+    private static final int[] AUTH_REASONS = {ReasonCode.BAD_USER_NAME_OR_PASSWORD, ReasonCode.NOT_AUTHORIZED,
+        ReasonCode.BANNED, ReasonCode.BAD_AUTHENTICATION_METHOD};
+
     private final MeterRegistry registry;
     private final Counter[] received = new Counter[3];
     private final Counter[] sent = new Counter[3];
+    private final Counter[] dropped = new Counter[DropReason.values().length];
+    /** By reason code (one byte); created on first use, since most codes never happen. */
+    private final AtomicReferenceArray<Counter> protocolErrors = new AtomicReferenceArray<>(256);
+    private final Counter[] authFailures = new Counter[256];
     private final Counter bytesIn;
     private final Counter bytesOut;
     private final Counter connectionsAccepted;
@@ -22,33 +49,63 @@ public final class BrokerMetrics {
     private final Counter forwarded;
     private final Counter forwardsReceived;
     private final Counter forwardsFailed;
-    private final ConcurrentHashMap<String, Counter> protocolErrors = new ConcurrentHashMap<>();
-    private final ConcurrentHashMap<String, Counter> dropped = new ConcurrentHashMap<>();
+    private final Timer deliveryLatency;
     private final AtomicLong connections = new AtomicLong();
     private final AtomicLong maxConnections = new AtomicLong();
+    /** Sums over this node's sessions, kept up to date by each session (no walk per scrape). */
+    private final LongAdder queued = new LongAdder();
+    private final LongAdder inflight = new LongAdder();
 
     public BrokerMetrics(MeterRegistry registry) {
         this.registry = registry;
         for (int q = 0; q < 3; q++) {
             received[q] = Counter.builder("starling_messages_received").tag("qos", String.valueOf(q))
-                    .description("PUBLISH packets received from clients").register(registry);
+                    .description("PUBLISH packets received from clients, by QoS").register(registry);
             sent[q] = Counter.builder("starling_messages_sent").tag("qos", String.valueOf(q))
-                    .description("PUBLISH packets sent to clients").register(registry);
+                    .description("PUBLISH packets sent to clients, by QoS (a resend counts again)")
+                    .register(registry);
         }
-        bytesIn = Counter.builder("starling_bytes_received").baseUnit("bytes").register(registry);
-        bytesOut = Counter.builder("starling_bytes_sent").baseUnit("bytes").register(registry);
+        for (DropReason r : DropReason.values()) {
+            dropped[r.ordinal()] = Counter.builder("starling_messages_dropped").tag("reason", r.tag())
+                    .description("messages not delivered, by reason").register(registry);
+        }
+        for (int code : AUTH_REASONS) {
+            authFailures[code] = Counter.builder("starling_auth_failures").tag("reason", ReasonCode.name(code))
+                    .description("CONNECTs refused for who the client is (CONNACK 0x86, 0x87, 0x8A, 0x8C)")
+                    .register(registry);
+        }
+        bytesIn = Counter.builder("starling_received_bytes").baseUnit("bytes")
+                .description("bytes read from MQTT connections").register(registry);
+        bytesOut = Counter.builder("starling_sent_bytes").baseUnit("bytes")
+                .description("bytes written to MQTT connections").register(registry);
         connectionsAccepted = Counter.builder("starling_connections_accepted")
                 .description("TCP connections accepted").register(registry);
-        forwarded = Counter.builder("starling_messages_forwarded")
-                .description("messages forwarded to another node, once per node").register(registry);
-        forwardsReceived = Counter.builder("starling_messages_forwarded_in")
-                .description("messages other nodes forwarded to this one").register(registry);
+        forwarded = Counter.builder("starling_messages_forwarded").tag("direction", "out")
+                .description("messages forwarded between nodes: out once per interested node, in from other nodes")
+                .register(registry);
+        forwardsReceived = Counter.builder("starling_messages_forwarded").tag("direction", "in")
+                .description("messages forwarded between nodes: out once per interested node, in from other nodes")
+                .register(registry);
         forwardsFailed = Counter.builder("starling_forwards_failed")
                 .description("QoS 1/2 forwards whose node left or whose link broke before it accepted them")
                 .register(registry);
         willsPublished = Counter.builder("starling_wills_published")
                 .description("will messages published").register(registry);
-        registry.gauge("starling_connections", connections);
+        deliveryLatency = Timer.builder("starling_delivery_latency")
+                .description("from the broker accepting a PUBLISH to the delivery being written to a subscriber's "
+                        + "connection; a message forwarded from another node counts from its arrival here")
+                .serviceLevelObjectives(LATENCY_BUCKETS)
+                .minimumExpectedValue(LATENCY_BUCKETS[0])
+                .maximumExpectedValue(LATENCY_BUCKETS[LATENCY_BUCKETS.length - 1])
+                .register(registry);
+        Gauge.builder("starling_connections", connections, AtomicLong::get)
+                .description("open MQTT connections").register(registry);
+        Gauge.builder("starling_messages_queued", queued, LongAdder::sum)
+                .description("messages queued in this node's sessions (offline, or beyond the inflight window)")
+                .register(registry);
+        Gauge.builder("starling_messages_inflight", inflight, LongAdder::sum)
+                .description("QoS 1/2 messages sent by this node and not yet acknowledged by their clients")
+                .register(registry);
     }
 
     public MeterRegistry registry() {
@@ -56,7 +113,12 @@ public final class BrokerMetrics {
     }
 
     public void gauge(String name, String description, Supplier<Number> value) {
-        io.micrometer.core.instrument.Gauge.builder(name, value).description(description).register(registry);
+        Gauge.builder(name, value).description(description).register(registry);
+    }
+
+    /** A gauge with one label, e.g. {@code starling_sessions{state="online"}}. */
+    public void gauge(String name, String tag, String tagValue, String description, Supplier<Number> value) {
+        Gauge.builder(name, value).tag(tag, tagValue).description(description).register(registry);
     }
 
     public void messageReceived(int qos) {
@@ -65,6 +127,18 @@ public final class BrokerMetrics {
 
     public void messageSent(int qos) {
         sent[qos].increment();
+    }
+
+    /**
+     * A delivery was written to its subscriber's connection.
+     *
+     * @param acceptedNanos {@link System#nanoTime()} when this node accepted the message, or 0
+     *                      when it has no such time (a retained message replayed on subscribe)
+     */
+    public void delivered(long acceptedNanos) {
+        if (acceptedNanos != 0) {
+            deliveryLatency.record(System.nanoTime() - acceptedNanos, TimeUnit.NANOSECONDS);
+        }
     }
 
     public void bytesReceived(int n) {
@@ -101,26 +175,64 @@ public final class BrokerMetrics {
         connections.decrementAndGet();
     }
 
-    /** A client broke a rule; tagged with the reason code's name, e.g. malformed_packet. */
-    public void protocolError(int reasonCode) {
-        protocolErrors.computeIfAbsent(ReasonCode.name(reasonCode), r -> Counter.builder("starling_protocol_errors")
-                .tag("reason", r).description("connections closed for breaking the protocol").register(registry))
-                .increment();
+    /** Changes in a session's queue and inflight window; a session reports only what changed. */
+    public void sessionDepthChanged(int queuedDelta, int inflightDelta) {
+        if (queuedDelta != 0) {
+            queued.add(queuedDelta);
+        }
+        if (inflightDelta != 0) {
+            inflight.add(inflightDelta);
+        }
     }
 
-    /** A message was not delivered, e.g. queue_full, expired, too_large, offline_qos0, no_session. */
-    public void dropped(String reason) {
-        dropped.computeIfAbsent(reason, r -> Counter.builder("starling_messages_dropped")
-                .tag("reason", r).description("messages not delivered, by reason").register(registry))
-                .increment();
+    /** A client broke a rule; tagged with the reason code's name, e.g. malformed_packet. */
+    public void protocolError(int reasonCode) {
+        int i = reasonCode & 0xFF;
+        Counter c = protocolErrors.get(i);
+        if (c == null) {
+            // Registering twice returns the same counter, so a race here is harmless.
+            c = Counter.builder("starling_protocol_errors").tag("reason", ReasonCode.name(reasonCode))
+                    .description("connections closed or CONNECTs refused for breaking the protocol, by reason")
+                    .register(registry);
+            protocolErrors.set(i, c);
+        }
+        c.increment();
+    }
+
+    /** True for the CONNACK reason codes that {@link #authFailure} counts. */
+    public static boolean isAuthFailure(int reasonCode) {
+        for (int code : AUTH_REASONS) {
+            if (code == reasonCode) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** A CONNECT refused for who the client is (one of {@link #isAuthFailure}'s codes). */
+    public void authFailure(int reasonCode) {
+        authFailures[reasonCode & 0xFF].increment();
+    }
+
+    public void dropped(DropReason reason) {
+        dropped[reason.ordinal()].increment();
     }
 
     public double droppedTotal() {
-        return dropped.values().stream().mapToDouble(Counter::count).sum();
+        double sum = 0;
+        for (Counter c : dropped) {
+            sum += c.count();
+        }
+        return sum;
     }
 
     public double protocolErrorsTotal() {
-        return protocolErrors.values().stream().mapToDouble(Counter::count).sum();
+        double sum = 0;
+        for (int i = 0; i < protocolErrors.length(); i++) {
+            Counter c = protocolErrors.get(i);
+            sum += c == null ? 0 : c.count();
+        }
+        return sum;
     }
 
     public long connections() {
@@ -129,6 +241,14 @@ public final class BrokerMetrics {
 
     public long maxConnections() {
         return maxConnections.get();
+    }
+
+    public long queued() {
+        return queued.sum();
+    }
+
+    public long inflight() {
+        return inflight.sum();
     }
 
     public double received() {

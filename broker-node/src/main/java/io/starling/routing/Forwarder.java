@@ -2,6 +2,7 @@ package io.starling.routing;
 
 import io.starling.cluster.forwarding.NodeLinks;
 import io.starling.metrics.BrokerMetrics;
+import io.starling.metrics.DropReason;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import java.nio.charset.StandardCharsets;
@@ -55,7 +56,7 @@ public final class Forwarder {
         int expected = (direct ? 1 : 0) + shared.size();
         if (message.qos() == 0) {
             if (!links.send(node, CHANNEL, body)) {
-                metrics.dropped("link_unavailable");
+                metrics.dropped(DropReason.LINK_UNAVAILABLE);
                 return Future.succeededFuture(0);
             }
             return Future.succeededFuture(expected);
@@ -94,7 +95,7 @@ public final class Forwarder {
     }
 
     void noSharedMember(String sharedFilter) {
-        metrics.dropped("no_shared_member");
+        metrics.dropped(DropReason.NO_SHARED_MEMBER);
         log.debug("forwarded message for {} found no member here", sharedFilter);
     }
 

@@ -10,6 +10,9 @@ import io.starling.protocol.Properties;
  *
  * @param expiresAtMillis wall-clock time at which the Message Expiry Interval runs out, or 0
  * @param publisherId     the client identifier of the publisher, for No Local [MQTT-3.8.3-3]
+ * @param receivedNanos   {@link System#nanoTime()} when this node accepted it: from its client, or
+ *                        on arrival from another node (nanoTime means nothing across processes, so a
+ *                        forwarded or moved message starts its clock again here); 0 when unknown
  */
 public record Message(String topic, byte[] payload, int qos, boolean retain, Properties properties,
                       long expiresAtMillis, String publisherId, long receivedNanos, long id) {
@@ -48,6 +51,15 @@ public record Message(String topic, byte[] payload, int qos, boolean retain, Pro
         p.correlationData = in.correlationData;
         p.userProperties = in.userProperties == null ? null : java.util.List.copyOf(in.userProperties);
         return p;
+    }
+
+    /**
+     * This message without the time it was accepted ({@code receivedNanos} 0), for a replay of a
+     * retained message: the delivery latency histogram leaves it out.
+     */
+    public Message withoutAcceptTime() {
+        return receivedNanos == 0 ? this
+                : new Message(topic, payload, qos, retain, properties, expiresAtMillis, publisherId, 0, id);
     }
 
     public Message withRetain(boolean retainFlag) {

@@ -1,5 +1,6 @@
 package io.starling.session;
 
+import io.starling.metrics.DropReason;
 import io.starling.protocol.Ack;
 import io.starling.protocol.ConnAck;
 import io.starling.protocol.Connect;
@@ -272,10 +273,18 @@ public final class Channel {
 
     private Properties connAckProperties;
 
-    /** Refuses a CONNECT: CONNACK with the reason (3.1.1: nearest return code), log, count, close. */
+    /**
+     * Refuses a CONNECT: CONNACK with the reason (3.1.1: nearest return code), log, count, close.
+     * A refusal for who the client is (e.g. 0x8C) counts as an authentication failure, not as a
+     * protocol error: the two answer different questions on a dashboard.
+     */
     private void refuse(int reasonCode, String rule, String why) {
         log.info("client {} ({}) refused [{}]: {}", clientId, out.remoteAddress(), rule, why);
-        services.metrics.protocolError(reasonCode);
+        if (io.starling.metrics.BrokerMetrics.isAuthFailure(reasonCode)) {
+            services.metrics.authFailure(reasonCode);
+        } else {
+            services.metrics.protocolError(reasonCode);
+        }
         out.send(new ConnAck(false, version.isV5() ? reasonCode : ReasonCode.toV3ConnAck(reasonCode),
                 version.isV5() ? reasonString(why) : Properties.EMPTY));
         close(true);
@@ -402,7 +411,7 @@ public final class Channel {
         if (name.isSystem() && topic.startsWith("$SYS")) {
             // $SYS is the broker's; clients' publishes there are refused, not routed.
             log.debug("client {}: publish to {} refused", clientId, topic);
-            services.metrics.dropped("not_authorized");
+            services.metrics.dropped(DropReason.NOT_AUTHORIZED);
             replies.now(() -> acknowledge(p, ReasonCode.NOT_AUTHORIZED));
             return;
         }
@@ -500,8 +509,10 @@ public final class Channel {
             for (Subscription sub : sendRetained) {
                 int[] ids = sub.subscriptionId() == 0 ? Delivery.NO_IDS : new int[] {sub.subscriptionId()};
                 services.router.retained().match(sub.filter(), now, m ->
-                        // [MQTT-3.3.1-8] retained messages sent on subscribe carry RETAIN=1.
-                        session.deliver(new Delivery(m, Math.min(m.qos(), sub.qos()), true, ids, null)));
+                        // [MQTT-3.3.1-8] retained messages sent on subscribe carry RETAIN=1. Its
+                        // publish was long ago: no accept time, so no publish-to-delivery latency.
+                        session.deliver(new Delivery(m.withoutAcceptTime(), Math.min(m.qos(), sub.qos()), true, ids,
+                                null)));
             }
         });
     }

@@ -1,5 +1,6 @@
 package io.starling.session;
 
+import io.starling.metrics.DropReason;
 import io.starling.protocol.Ack;
 import io.starling.protocol.MqttVersion;
 import io.starling.protocol.PacketType;
@@ -63,6 +64,12 @@ final class Session {
     /** True between the session being claimed by a CONNECT and its CONNACK: QoS 0 is queued, not dropped. */
     boolean attaching;
     private OutboundAliases aliases;
+    /**
+     * The queue and inflight sizes last reported to the node's gauges: each change is reported as a
+     * difference, so the node's sums need no walk over every session, on whichever context, per scrape.
+     */
+    private int reportedQueued;
+    private int reportedInflight;
 
     Session(String clientId, SessionRef ref, Services services) {
         this.clientId = clientId;
@@ -81,17 +88,17 @@ final class Session {
         }
         if (d.qos() == 0 && channel == null && !attaching) {
             // QoS 0 messages are not kept for offline clients (spec 3.1.2.4 leaves it to the server).
-            services.metrics.dropped("offline_qos0");
+            services.metrics.dropped(DropReason.OFFLINE_QOS0);
             d.accepted();
             return;
         }
         if (queue.size() >= services.config.maxQueuedMessages() && (d.qos() > 0 || channel == null
                 || !channel.outbound().writable())) {
-            services.metrics.dropped("queue_full");
+            services.metrics.dropped(DropReason.QUEUE_FULL);
             if (!overflowLogged) {
                 overflowLogged = true;
                 log.warn("client {}: session queue is full ({} messages, mqtt.max-queued-messages); further "
-                        + "messages are dropped and counted in starling_messages_dropped{{reason=\"queue_full\"}}",
+                        + "messages are dropped and counted in starling_messages_dropped_total{{reason=\"queue_full\"}}",
                         clientId, queue.size());
             }
             d.accepted();
@@ -128,6 +135,26 @@ final class Session {
 
     /** Sends queued messages while the connection is writable and the inflight window has room. */
     void pump() {
+        send();
+        reportDepth();
+    }
+
+    /**
+     * Reports what changed in the queue and the inflight window since the last report. Every path
+     * that changes either ends in {@link #pump()} or calls this itself; it is two comparisons when
+     * nothing changed.
+     */
+    private void reportDepth() {
+        int q = queue.size();
+        int f = inflight.size();
+        if (q != reportedQueued || f != reportedInflight) {
+            services.metrics.sessionDepthChanged(q - reportedQueued, f - reportedInflight);
+            reportedQueued = q;
+            reportedInflight = f;
+        }
+    }
+
+    private void send() {
         if (channel == null || identifierBeingStored) {
             return;
         }
@@ -141,7 +168,7 @@ final class Session {
             queue.poll();
             if (d.message().isExpired(now)) {
                 // [MQTT-3.3.2-5] an expired message not yet sent is deleted.
-                services.metrics.dropped("expired");
+                services.metrics.dropped(DropReason.EXPIRED);
                 unstore(d);
                 continue;
             }
@@ -227,12 +254,15 @@ final class Session {
         boolean sent = channel.outbound().send(new Publish(d.qos(), dup, d.retain(), topic, packetId, props, m.payload()));
         if (sent) {
             services.metrics.messageSent(d.qos());
+            if (!dup) {
+                services.metrics.delivered(m.receivedNanos()); // a resend would count the wait for the client
+            }
         } else {
             if (newAlias) {
                 aliases.forget(m.topic());
             }
             // [MQTT-3.1.2-25] too large for the client: discarded as if delivered.
-            services.metrics.dropped("too_large");
+            services.metrics.dropped(DropReason.TOO_LARGE);
             log.debug("client {}: message on {} exceeds the client's Maximum Packet Size; dropped", clientId, m.topic());
         }
         return sent;
@@ -429,6 +459,7 @@ final class Session {
         channel = null;
         aliases = null;
         returnSharedDeliveries(true);
+        reportDepth();
     }
 
     /** The session ends (expiry, or a clean start replaced it): its state is discarded. */
@@ -440,11 +471,12 @@ final class Session {
         subscriptions.clear();
         int lost = queue.size() + inflight.size();
         for (int i = 0; i < lost; i++) {
-            services.metrics.dropped("session_ended");
+            services.metrics.dropped(DropReason.SESSION_ENDED);
         }
         queue.clear();
         inflight.clear();
         inboundQos2.clear();
+        reportDepth();
         if (stored || services.store.active()) {
             services.vertx.executeBlocking(() -> {
                 services.store.removeSession(clientId);
@@ -480,7 +512,7 @@ final class Session {
         for (Delivery d : back) {
             // With no other member, a session that lives on keeps the message for its own return.
             if (!services.router.redeliverShared(d, clientId, sessionLivesOn ? ref : null)) {
-                services.metrics.dropped("session_ended");
+                services.metrics.dropped(DropReason.SESSION_ENDED);
             }
         }
     }
@@ -502,6 +534,7 @@ final class Session {
         inflight.clear();
         queue.clear();
         inboundQos2.clear();
+        reportDepth();
         return st;
     }
 
@@ -528,6 +561,7 @@ final class Session {
         for (Subscription s : st.subscriptions()) {
             subscribe(s);
         }
+        reportDepth();
     }
 
     int queued() {

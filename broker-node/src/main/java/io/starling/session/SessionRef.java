@@ -1,5 +1,6 @@
 package io.starling.session;
 
+import io.starling.metrics.DropReason;
 import io.starling.protocol.Connect;
 import io.starling.routing.Delivery;
 import io.starling.routing.Message;
@@ -135,7 +136,7 @@ final class SessionRef implements Subscriber {
             } else if (session != null) {
                 session.deliver(d);
             } else {
-                services.metrics.dropped("no_session");
+                services.metrics.dropped(DropReason.NO_SESSION);
                 d.accepted();
             }
         } else {
