@@ -4,8 +4,9 @@
 #
 #   deploy/local-cluster.sh [N]
 #
-# Node k (1..N) listens for MQTT on 1883+k-1, for Hazelcast on 5701+k-1 and for node-to-node
-# forwarding on 5801+k-1. Other first ports: MQTT_PORT=2883 CLUSTER_PORT=6701 LINK_PORT=6801.
+# Node k (1..N) listens for MQTT on 1883+k-1, for Hazelcast on 5701+k-1, for node-to-node
+# forwarding on 5801+k-1 and serves /metrics and /health/* on 8080+k-1. Other first ports:
+# MQTT_PORT=2883 CLUSTER_PORT=6701 LINK_PORT=6801 METRICS_PORT=9080.
 # JAVA_OPTS (default -Xmx256m) goes to every node's JVM; other STARLING_* variables apply to all.
 set -euo pipefail
 
@@ -17,6 +18,7 @@ fi
 mqtt_port="${MQTT_PORT:-1883}"
 cluster_port="${CLUSTER_PORT:-5701}"
 link_port="${LINK_PORT:-5801}"
+metrics_port="${METRICS_PORT:-8080}"
 java_opts="${JAVA_OPTS:--Xmx256m}"
 # Not the default name: a node started alone elsewhere on this machine must not merge with these.
 cluster_name="${STARLING_CLUSTER_NAME:-starling-local}"
@@ -50,6 +52,7 @@ for k in $(seq 1 "$n"); do
   STARLING_LISTENER_PORT=$((mqtt_port + k - 1)) \
   STARLING_CLUSTER_PORT=$((cluster_port + k - 1)) \
   STARLING_CLUSTER_LINK_PORT=$((link_port + k - 1)) \
+  STARLING_METRICS_PORT=$((metrics_port + k - 1)) \
   STARLING_CLUSTER_MEMBERS="$(IFS=,; echo "${members[*]}")" \
   STARLING_CLUSTER_NAME="$cluster_name" \
     java $java_opts -jar "$jar" > >(sed -u "s/^/node$k: /") 2>&1 &
@@ -57,7 +60,7 @@ for k in $(seq 1 "$n"); do
 done
 
 for k in $(seq 1 "$n"); do
-  echo "node$k: pid ${pids[$((k - 1))]}, MQTT 127.0.0.1:$((mqtt_port + k - 1))"
+  echo "node$k: pid ${pids[$((k - 1))]}, MQTT 127.0.0.1:$((mqtt_port + k - 1)), metrics http://127.0.0.1:$((metrics_port + k - 1))/metrics"
 done
 echo "Ctrl-C stops all nodes; kill one pid to watch the others drop it"
 # Until every node has exited (a node killed on purpose leaves the others running).

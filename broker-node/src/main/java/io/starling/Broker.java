@@ -1,8 +1,11 @@
 package io.starling;
 
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.starling.config.BrokerConfig;
 import io.starling.metrics.BrokerMetrics;
+import io.starling.metrics.MetricsServer;
+import io.starling.metrics.Readiness;
+import io.starling.metrics.RuntimeMetrics;
 import io.starling.cluster.forwarding.LinkMembership;
 import io.starling.cluster.forwarding.NodeLinks;
 import io.starling.cluster.membership.ClusterMember;
@@ -45,12 +48,19 @@ public final class Broker {
     private final ClusterMember member;
 
     private final NodeLinks links;
+    private final Monitoring monitoring;
 
-    private Broker(Vertx vertx, BrokerConfig config, BrokerMetrics metrics, ClusterMember member, NodeLinks links) {
+    /** What a node exposes about itself: its registry's binders, readiness, and the HTTP server (or null). */
+    private record Monitoring(BrokerMetrics metrics, RuntimeMetrics runtime, Readiness readiness, MetricsServer http) {
+    }
+
+    private Broker(Vertx vertx, BrokerConfig config, Monitoring monitoring, ClusterMember member, NodeLinks links) {
         this.vertx = vertx;
         this.config = config;
         this.member = member;
         this.links = links;
+        this.monitoring = monitoring;
+        BrokerMetrics metrics = monitoring.metrics();
         RouteTable routes = new RouteTable(links.localNode());
         Adoptions adoptions = new Adoptions(vertx, links);
         LocalRoutes localRoutes = new LocalRoutes(vertx, links, routes, ROUTE_SETTLE_TIMEOUT_MS);
@@ -89,10 +99,16 @@ public final class Broker {
         });
         this.sys = new SysPublisher(router, services.registry(), metrics, VERSION, member.hazelcast(),
                 config.sysIntervalSeconds());
-        metrics.gauge("starling_sessions", "sessions on this node, online and offline", () -> services.registry().size());
+        // online() reads one volatile flag per session (no session state, so no context to be on):
+        // cheap for a scrape every few seconds even with many sessions.
+        metrics.gauge("starling_sessions", "state", "online", "sessions on this node, by whether a client is connected",
+                () -> services.registry().online());
+        metrics.gauge("starling_sessions", "state", "offline", "sessions on this node, by whether a client is connected",
+                () -> Math.max(0, services.registry().size() - services.registry().online()));
         metrics.gauge("starling_subscriptions", "subscriptions on this node", router::subscriptionCount);
         metrics.gauge("starling_retained_messages", "retained messages", () -> router.retained().size());
-        metrics.gauge("starling_cluster_members", "members of the Hazelcast cluster", member::memberCount);
+        metrics.gauge("starling_cluster_members", "members of the Hazelcast cluster, as this node sees it",
+                () -> member.hazelcast().getLifecycleService().isRunning() ? member.memberCount() : 0);
     }
 
     /**
@@ -104,11 +120,18 @@ public final class Broker {
         BrokerConfig effective = config.listenerPort() == 0
                 ? config.withListenerPort(freePort(config.listenerHost())) : config;
         Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(effective.eventLoops()));
-        BrokerMetrics metrics = new BrokerMetrics(new SimpleMeterRegistry());
+        PrometheusMeterRegistry registry = RuntimeMetrics.newRegistry();
+        BrokerMetrics metrics = new BrokerMetrics(registry);
+        RuntimeMetrics runtime = RuntimeMetrics.bind(registry, vertx);
+        Readiness readiness = new Readiness();
         NodeLinks links = new NodeLinks(vertx, "node-" + UUID.randomUUID().toString().substring(0, 8), 100_000);
         // The result is a plain promise: a failure must not wait for callbacks on a closing Vert.x.
         Promise<Broker> result = Promise.promise();
-        links.listen(effective.clusterBindHost(), effective.clusterLinkPort())
+        // The health endpoints come first, so that a probe sees "not ready" while the node joins.
+        Future<MetricsServer> http = effective.metricsEnabled()
+                ? MetricsServer.start(vertx, effective.metricsHost(), effective.metricsPort(), registry, readiness)
+                : Future.succeededFuture(null);
+        http.compose(server -> links.listen(effective.clusterBindHost(), effective.clusterLinkPort())
                 .compose(linkPort -> vertx.executeBlocking(() -> {
                     // A single node is a one-member cluster (ADR 0003).
                     ClusterMember member = ClusterMember.start(new ClusterSettings(effective.clusterName(),
@@ -116,13 +139,15 @@ public final class Broker {
                             effective.clusterKubernetesServiceDns(), effective.clusterBackupCount(),
                             Map.of(LinkMembership.NODE, links.localNode(),
                                     LinkMembership.LINK_PORT, String.valueOf(linkPort))));
-                    return new Broker(vertx, effective, metrics, member, links);
-                }))
+                    return new Broker(vertx, effective, new Monitoring(metrics, runtime, readiness, server), member,
+                            links);
+                })))
                 .onComplete(ar -> {
                     if (ar.succeeded()) {
                         deployListeners(ar.result(), result);
                     } else {
                         result.fail(ar.cause());
+                        runtime.close();
                         new Thread(vertx::close, "starling-failed-start").start();
                     }
                 });
@@ -148,9 +173,12 @@ public final class Broker {
                                 return null;
                             }, true));
                         }
+                        // Listeners bound, cluster joined (the member started before): ready.
+                        broker.monitoring.readiness().ready();
                         result.complete(broker);
                     } else {
                         result.fail(ar.cause());
+                        broker.monitoring.runtime().close();
                         new Thread(() -> {
                             vertx.close();
                             member.close();
@@ -188,12 +216,22 @@ public final class Broker {
         return links.localNode();
     }
 
+    public Readiness readiness() {
+        return monitoring.readiness();
+    }
+
+    /** The port /metrics and /health/* are served on, or -1 with metrics.enabled false. */
+    public int metricsPort() {
+        return monitoring.http() == null ? -1 : monitoring.http().port();
+    }
+
     /**
      * Leaves the cluster gracefully (SIGTERM, issue 3): clients are disconnected with 0x8B, sessions
      * and their queued messages go to the other nodes, and once those route them, this node closes.
      * Bounded: after {@code timeoutMs} it closes whatever is left.
      */
     public Future<Void> leave(long timeoutMs) {
+        monitoring.readiness().leaving(); // first: the load balancer stops sending clients here
         long deadline = System.currentTimeMillis() + timeoutMs;
         org.slf4j.LoggerFactory.getLogger(Broker.class).info("leaving the cluster: handing {} sessions to {} other nodes",
                 services.registry().size(), links.peers().size());
@@ -213,6 +251,10 @@ public final class Broker {
     }
 
     public Future<Void> close() {
-        return links.close().eventually(() -> vertx.close()).andThen(r -> member.close());
+        monitoring.readiness().leaving();
+        return links.close().eventually(() -> vertx.close()).andThen(r -> {
+            member.close();
+            monitoring.runtime().close();
+        });
     }
 }

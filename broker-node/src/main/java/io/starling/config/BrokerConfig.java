@@ -28,7 +28,10 @@ public record BrokerConfig(
         String clusterMembers,
         String clusterKubernetesServiceDns,
         int clusterBackupCount,
-        int clusterLinkPort) {
+        int clusterLinkPort,
+        boolean metricsEnabled,
+        String metricsHost,
+        int metricsPort) {
 
     /** A key: its dotted name, default, and inclusive range for numbers. */
     public record Key(String name, Object defaultValue, long min, long max, String help) {
@@ -78,6 +81,12 @@ public record BrokerConfig(
                 "copies of shared state (sessions, queued messages, retained) kept on other members");
         key("cluster.link-port", 5801, 1, 65535,
                 "first port tried for node-to-node message forwarding (the next free one is taken)");
+        key("metrics.enabled", true, 0, 0,
+                "serve /metrics (Prometheus) and /health/live, /health/ready over HTTP");
+        // Empty means "the listener's host": a node reachable for MQTT is reachable for scrapes too.
+        key("metrics.host", "", 0, 0, "address the metrics and health HTTP server binds (empty: listener.host)");
+        // No 0 here: Prometheus and the probes need a port known before start-up.
+        key("metrics.port", 8080, 1, 65535, "HTTP port of /metrics and /health/*");
     }
 
     public static BrokerConfig defaults() {
@@ -97,6 +106,7 @@ public record BrokerConfig(
         return new BrokerConfig(listenerHost, port, allowAnonymousNonLoopback, eventLoops, maxPacketSize,
                 maxKeepAliveSeconds, connectTimeoutSeconds, receiveMaximum, maxInflight, maxQueuedMessages,
                 maxSessionExpirySeconds, topicAliasMaximum, sysIntervalSeconds, clusterName, clusterBindHost,
-                clusterPort, clusterMembers, clusterKubernetesServiceDns, clusterBackupCount, clusterLinkPort);
+                clusterPort, clusterMembers, clusterKubernetesServiceDns, clusterBackupCount, clusterLinkPort,
+                metricsEnabled, metricsHost, metricsPort);
     }
 }

@@ -90,7 +90,10 @@ public final class ConfigLoader {
                 (String) v.get("cluster.members"),
                 (String) v.get("cluster.kubernetes-service-dns"),
                 ((Long) v.get("cluster.backup-count")).intValue(),
-                ((Long) v.get("cluster.link-port")).intValue());
+                ((Long) v.get("cluster.link-port")).intValue(),
+                (Boolean) v.get("metrics.enabled"),
+                ((String) v.get("metrics.host")).isEmpty() ? (String) v.get("listener.host") : (String) v.get("metrics.host"),
+                ((Long) v.get("metrics.port")).intValue());
         if (!config.clusterKubernetesServiceDns().isEmpty() && !config.clusterMemberList().isEmpty()) {
             throw new ConfigException("cluster.members and cluster.kubernetes-service-dns are both set: "
                     + "choose one way for members to find each other");

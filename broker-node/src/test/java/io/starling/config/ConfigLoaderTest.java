@@ -217,4 +217,34 @@ class ConfigLoaderTest {
         assertEquals("STARLING_MQTT_MAX_PACKET_SIZE", BrokerConfig.KEYS.get("mqtt.max-packet-size").envName());
         assertEquals("STARLING_SYS_INTERVAL", BrokerConfig.KEYS.get("sys.interval").envName());
     }
+
+    @Test
+    void metricsAreOnByDefaultOnPort8080OfTheListenersHost() {
+        BrokerConfig c = ConfigLoader.load(null, Map.of());
+        assertTrue(c.metricsEnabled());
+        assertEquals("127.0.0.1", c.metricsHost());
+        assertEquals(8080, c.metricsPort());
+        BrokerConfig all = ConfigLoader.load(null, Map.of("STARLING_LISTENER_HOST", "0.0.0.0",
+                "STARLING_LISTENER_ALLOW_ANONYMOUS_NON_LOOPBACK", "true"));
+        assertEquals("0.0.0.0", all.metricsHost(), "metrics.host follows listener.host when not set");
+    }
+
+    @Test
+    void metricsKeysAreSetFromFileAndEnvironment() throws Exception {
+        BrokerConfig c = ConfigLoader.load(yaml("metrics:\n  host: 127.0.0.2\n  port: 9100\n"),
+                Map.of("STARLING_METRICS_PORT", "9200"));
+        assertEquals("127.0.0.2", c.metricsHost());
+        assertEquals(9200, c.metricsPort(), "the environment wins over the file");
+        assertFalse(ConfigLoader.load(null, Map.of("STARLING_METRICS_ENABLED", "false")).metricsEnabled());
+    }
+
+    @Test
+    void metricsPortZeroOrOutOfRangeOrEnabledNotBooleanNamesTheKey() throws Exception {
+        // 0 ("any free port") is refused: Prometheus and the probes must know the port beforehand.
+        assertMentions(failure(yaml("metrics:\n  port: 0\n"), Map.of()), "metrics.port", "1", "65535");
+        assertMentions(failure(null, Map.of("STARLING_METRICS_PORT", "70000")), "metrics.port",
+                "STARLING_METRICS_PORT", "70000");
+        assertMentions(failure(null, Map.of("STARLING_METRICS_ENABLED", "yes")), "metrics.enabled",
+                "STARLING_METRICS_ENABLED", "true or false");
+    }
 }

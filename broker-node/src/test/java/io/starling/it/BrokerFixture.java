@@ -26,6 +26,13 @@ public final class BrokerFixture implements BeforeAllCallback, AfterAllCallback 
         env.put("STARLING_SYS_INTERVAL", "0");
     }
 
+    /** metrics.port has no "pick a free one": the fixture picks one, unless the test set the key. */
+    private void freeMetricsPort() throws java.io.IOException {
+        if (!env.containsKey("STARLING_METRICS_PORT")) {
+            env.put("STARLING_METRICS_PORT", String.valueOf(JarProcess.freeLoopbackPort()));
+        }
+    }
+
     /** Sets a configuration key, e.g. {@code with("mqtt.max-queued-messages", 10)}. */
     public BrokerFixture with(String key, Object value) {
         env.put(BrokerConfig.KEYS.get(key).envName(), String.valueOf(value));
@@ -38,6 +45,7 @@ public final class BrokerFixture implements BeforeAllCallback, AfterAllCallback 
     }
 
     public void start() throws Exception {
+        freeMetricsPort();
         BrokerConfig config = ConfigLoader.load(null, env);
         broker = Broker.start(config).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
     }
@@ -56,6 +64,11 @@ public final class BrokerFixture implements BeforeAllCallback, AfterAllCallback 
 
     public int port() {
         return broker.port();
+    }
+
+    /** Where /metrics and /health/* are served, e.g. {@code http://127.0.0.1:40123}. */
+    public String httpUri() {
+        return "http://127.0.0.1:" + broker.metricsPort();
     }
 
     public String tcpUri() {

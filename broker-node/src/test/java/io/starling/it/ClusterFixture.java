@@ -25,7 +25,7 @@ import org.junit.jupiter.api.extension.ExtensionContext;
 
 /**
  * N node processes started from the runnable jar on 127.0.0.1, joined into one Hazelcast cluster
- * through their static member lists. Each node has its own free MQTT, Hazelcast and link ports,
+ * through their static member lists. Each node has its own free MQTT, Hazelcast, link and metrics ports,
  * kept across {@link #restart}; the cluster name is unique per fixture, so clusters of parallel or
  * leftover test runs never merge. Nodes are numbered from 0 and named node1, node2, ...
  *
@@ -60,14 +60,16 @@ public final class ClusterFixture implements BeforeAllCallback, BeforeEachCallba
         final int mqttPort;
         final int clusterPort;
         final int linkPort;
+        final int metricsPort;
         final Map<String, String> extraEnv = new LinkedHashMap<>();
         JarProcess process;
 
-        Node(String name, int mqttPort, int clusterPort, int linkPort) {
+        Node(String name, int mqttPort, int clusterPort, int linkPort, int metricsPort) {
             this.name = name;
             this.mqttPort = mqttPort;
             this.clusterPort = clusterPort;
             this.linkPort = linkPort;
+            this.metricsPort = metricsPort;
         }
     }
 
@@ -75,7 +77,7 @@ public final class ClusterFixture implements BeforeAllCallback, BeforeEachCallba
     public ClusterFixture(int size) {
         Set<Integer> taken = new HashSet<>();
         for (int i = 0; i < size; i++) {
-            nodes.add(new Node("node" + (i + 1), freePort(taken), freePort(taken), freePort(taken)));
+            nodes.add(new Node("node" + (i + 1), freePort(taken), freePort(taken), freePort(taken), freePort(taken)));
         }
     }
 
@@ -177,6 +179,7 @@ public final class ClusterFixture implements BeforeAllCallback, BeforeEachCallba
         env.put("STARLING_LISTENER_PORT", String.valueOf(node.mqttPort));
         env.put("STARLING_CLUSTER_PORT", String.valueOf(node.clusterPort));
         env.put("STARLING_CLUSTER_LINK_PORT", String.valueOf(node.linkPort));
+        env.put("STARLING_METRICS_PORT", String.valueOf(node.metricsPort));
         env.put("STARLING_CLUSTER_MEMBERS", nodes.stream().filter(n -> n != node)
                 .map(n -> "127.0.0.1:" + n.clusterPort).collect(Collectors.joining(",")));
         env.put("STARLING_CLUSTER_NAME", clusterName);
@@ -203,6 +206,11 @@ public final class ClusterFixture implements BeforeAllCallback, BeforeEachCallba
 
     public int linkPort(int node) {
         return nodes.get(node).linkPort;
+    }
+
+    /** The node's /metrics and /health/* port. */
+    public int metricsPort(int node) {
+        return nodes.get(node).metricsPort;
     }
 
     public String name(int node) {

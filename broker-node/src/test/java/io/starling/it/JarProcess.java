@@ -67,7 +67,18 @@ final class JarProcess implements AutoCloseable {
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
         pb.environment().keySet().removeIf(k -> k.startsWith("STARLING_"));
         pb.environment().putAll(env);
+        // The metrics port defaults to 8080: every node a test starts gets a free one of its own instead.
+        if (!env.containsKey("STARLING_METRICS_PORT") && !env.containsKey("STARLING_METRICS_ENABLED")) {
+            pb.environment().put("STARLING_METRICS_PORT", String.valueOf(freeLoopbackPort()));
+        }
         return new JarProcess(name, pb.start());
+    }
+
+    static int freeLoopbackPort() throws IOException {
+        try (java.net.ServerSocket s = new java.net.ServerSocket()) {
+            s.bind(new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), 0));
+            return s.getLocalPort();
+        }
     }
 
     private void read() {
