@@ -99,6 +99,12 @@ class MalformedInputIT {
         return c == null ? 0 : c.count();
     }
 
+    /** The authentication-failure counter for one reason tag. */
+    static double authFailures(String reason) {
+        return broker.broker().services().metrics().registry()
+                .get("starling_auth_failures").tag("reason", reason).counter().count();
+    }
+
     /** Waits briefly for the counter to reach before + n, then requires exactly that. */
     static void assertCounted(String reason, double before, int n) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
@@ -849,7 +855,8 @@ class MalformedInputIT {
 
     @Test
     void v5AuthenticationMethodGetsConnAck0x8C() throws Exception {
-        double before = errors("bad_authentication_method");
+        double before = authFailures("bad_authentication_method");
+        double protocolErrorsBefore = broker.broker().services().metrics().protocolErrorsTotal();
         try (RawClient raw = RawClient.connect(broker.port())) {
             // 3.1.2.11.9 / 4.12: Starling supports no enhanced authentication: CONNACK 0x8C Bad authentication method.
             //           CONNECT RL=29 | 'MQTT' level 5 | clean | ka 60 | props len 14: Authentication Method
@@ -858,7 +865,14 @@ class MalformedInputIT {
                     + " 0e 15 00 0b 53 43 52 41 4d 2d 53 48 41 2d 31   00 02 61 6d");
             assertConnAckThenClosed(raw, 0x8C);
         }
-        assertCounted("bad_authentication_method", before);
+        // A refusal for who the client is counts as an authentication failure, not a protocol error.
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
+        while (authFailures("bad_authentication_method") < before + 1 && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        assertEquals(before + 1, authFailures("bad_authentication_method"),
+                "starling_auth_failures{reason=bad_authentication_method}");
+        assertEquals(protocolErrorsBefore, broker.broker().services().metrics().protocolErrorsTotal());
         assertBystanderUndisturbed();
     }
 
