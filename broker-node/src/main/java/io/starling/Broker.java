@@ -67,8 +67,7 @@ public final class Broker {
         ReplicatedRetainedStore retainedStore = new ReplicatedRetainedStore(member.hazelcast().getMap("starling.retained"),
                 () -> !links.peers().isEmpty());
         Router router = new Router(retainedStore,
-                routes, localRoutes, new Forwarder(links, metrics, adoptions),
-                () -> config.clusterBackupCount() > 0 && !links.peers().isEmpty());
+                routes, localRoutes, new Forwarder(links, metrics, adoptions));
         this.services = new Services(vertx, config, router, metrics, links,
                 new ClientRegistry(member.hazelcast().getMap(ClientRegistry.MAP), links.localNode()),
                 member.hazelcast());

@@ -46,6 +46,7 @@ public final class BrokerMetrics {
     private final Counter bytesOut;
     private final Counter connectionsAccepted;
     private final Counter willsPublished;
+    private final Counter acceptancesHeld;
     private final Counter forwarded;
     private final Counter forwardsReceived;
     private final Counter forwardsFailed;
@@ -89,6 +90,9 @@ public final class BrokerMetrics {
         forwardsFailed = Counter.builder("starling_forwards_failed")
                 .description("QoS 1/2 forwards whose node left or whose link broke before it accepted them")
                 .register(registry);
+        acceptancesHeld = Counter.builder("starling_acknowledgements_held")
+                .description("QoS 1/2 publishes whose PUBACK/PUBREC waited for room in a subscriber's full queue "
+                        + "(backpressure instead of loss)").register(registry);
         willsPublished = Counter.builder("starling_wills_published")
                 .description("will messages published").register(registry);
         deliveryLatency = Timer.builder("starling_delivery_latency")
@@ -165,6 +169,10 @@ public final class BrokerMetrics {
 
     public void forwardFailed() {
         forwardsFailed.increment();
+    }
+
+    public void acceptanceHeld() {
+        acceptancesHeld.increment();
     }
 
     public void willPublished() {

@@ -18,7 +18,8 @@ public final class Acceptance {
         pending.incrementAndGet();
     }
 
-    void done() {
+    /** One delivery that carries this acceptance is accepted. */
+    public void done() {
         if (pending.decrementAndGet() == 0) {
             done.tryComplete();
         }

@@ -30,19 +30,18 @@ public final class Router {
     private final RouteTable routes;
     private final LocalRoutes localRoutes;
     private final Forwarder forwarder;
-    private final java.util.function.BooleanSupplier replicating;
 
     /**
-     * @param replicating true while persistent sessions are kept with backups on other nodes: QoS 1/2
-     *                    acknowledgements then wait until the sessions have stored the message
+     * A QoS 1/2 publisher's acknowledgement waits until every session the message reached has
+     * accepted it ({@link Acceptance}): stored with backups where sessions are replicated, and in
+     * any case taken into the session's queue, which may hold it back while the subscriber is
+     * slower than its publishers (backpressure instead of loss).
      */
-    public Router(RetainedStore retained, RouteTable routes, LocalRoutes localRoutes, Forwarder forwarder,
-                  java.util.function.BooleanSupplier replicating) {
+    public Router(RetainedStore retained, RouteTable routes, LocalRoutes localRoutes, Forwarder forwarder) {
         this.retained = retained;
         this.routes = routes;
         this.localRoutes = localRoutes;
         this.forwarder = forwarder;
-        this.replicating = replicating;
         forwarder.bind(this);
     }
 
@@ -70,7 +69,7 @@ public final class Router {
                 retained.put(topic, message);
             }
         }
-        Acceptance acceptance = message.qos() > 0 && replicating.getAsBoolean() ? new Acceptance() : null;
+        Acceptance acceptance = message.qos() > 0 ? new Acceptance() : null;
         int local = deliverDirect(topic, message, acceptance, null);
         if (!routes.hasRemoteRoutes()) {
             return acceptance == null ? count(local) : acceptance.sealed().map(local);
@@ -127,7 +126,7 @@ public final class Router {
      * @return how many subscriptions it reached here, once the sessions have accepted it
      */
     public Future<Integer> deliverForwarded(Message message, boolean direct, List<String> shared, String onlyAdoptedFrom) {
-        Acceptance acceptance = message.qos() > 0 && replicating.getAsBoolean() ? new Acceptance() : null;
+        Acceptance acceptance = message.qos() > 0 ? new Acceptance() : null;
         int n = direct ? deliverDirect(TopicName.of(message.topic()), message, acceptance, onlyAdoptedFrom) : 0;
         for (String sharedFilter : shared) {
             if (deliverShared(TopicFilter.of(sharedFilter), message, null, acceptance)) {
@@ -145,7 +144,7 @@ public final class Router {
      * subscriptions go to a member elsewhere.
      */
     Future<Integer> republish(String deadNode, Message message, boolean direct, List<String> shared) {
-        Acceptance acceptance = message.qos() > 0 && replicating.getAsBoolean() ? new Acceptance() : null;
+        Acceptance acceptance = message.qos() > 0 ? new Acceptance() : null;
         TopicName topic = TopicName.of(message.topic());
         int local = direct ? deliverDirect(topic, message, acceptance, deadNode) : 0;
         List<Future<Integer>> remote = new ArrayList<>();

@@ -92,7 +92,15 @@ final class Session {
             d.accepted();
             return;
         }
-        if (queue.size() >= services.config.maxQueuedMessages() && (d.qos() > 0 || channel == null
+        int max = services.config.maxQueuedMessages();
+        if (queue.size() >= max && d.qos() > 0 && d.acceptance() != null && (channel != null || attaching)
+                && queue.size() < max * HELD_FACTOR) {
+            // Backpressure, not loss: the client is online and reading, only slower than its
+            // publishers. The message is queued beyond the limit and the publisher's PUBACK/PUBREC
+            // waits until the queue is back under it; a publisher cannot have more than its
+            // Receive Maximum waiting, so the excess is bounded by the publishers' windows.
+            d = holdAcceptance(d);
+        } else if (queue.size() >= max && (d.qos() > 0 || channel == null
                 || !channel.outbound().writable())) {
             services.metrics.dropped(DropReason.QUEUE_FULL);
             if (!overflowLogged) {
@@ -115,6 +123,38 @@ final class Session {
         }
         queue.add(d);
         pump();
+    }
+
+    /**
+     * How far beyond mqtt.max-queued-messages an online session's queue may grow while publishers'
+     * acknowledgements are held: a backstop against publishers that ignore Receive Maximum (MQTT
+     * 3.1.1 has none) and against very many publishers at once; past it, messages are dropped.
+     */
+    static final int HELD_FACTOR = 10;
+    /** Acknowledgements held until the queue is under its limit again, oldest first. */
+    private final ArrayDeque<io.starling.routing.Acceptance> held = new ArrayDeque<>();
+
+    /**
+     * The delivery with an acceptance that completes only when both the usual path has accepted it
+     * (stored, when the session is persistent) and {@link #releaseHeld} let it go.
+     */
+    private Delivery holdAcceptance(Delivery d) {
+        io.starling.routing.Acceptance gate = new io.starling.routing.Acceptance();
+        gate.expect(); // the usual acceptance below
+        gate.expect(); // the release
+        Delivery original = d;
+        gate.sealed().onComplete(ar -> original.accepted());
+        held.add(gate);
+        services.metrics.acceptanceHeld();
+        return d.withAcceptance(gate);
+    }
+
+    /** Lets held acknowledgements go: all of them when {@code all}, else while the queue is under its limit. */
+    private void releaseHeld(boolean all) {
+        int max = services.config.maxQueuedMessages();
+        while (!held.isEmpty() && (all || queue.size() < max + held.size())) {
+            held.poll().done();
+        }
     }
 
     private boolean isDuplicateDuringMove(Delivery d) {
@@ -192,6 +232,9 @@ final class Session {
                 ids.release(id);
                 unstore(d);
             }
+        }
+        if (!held.isEmpty()) {
+            releaseHeld(false);
         }
         if (overflowLogged && queue.size() < services.config.maxQueuedMessages() / 2) {
             overflowLogged = false;
@@ -457,6 +500,7 @@ final class Session {
     /** The connection went away; shared-subscription messages not yet delivered go to another member. */
     void detach() {
         channel = null;
+        releaseHeld(true); // an offline session keeps what it has; its publishers must not wait for its return
         aliases = null;
         returnSharedDeliveries(true);
         reportDepth();
@@ -476,6 +520,7 @@ final class Session {
         queue.clear();
         inflight.clear();
         inboundQos2.clear();
+        releaseHeld(true);
         reportDepth();
         if (stored || services.store.active()) {
             services.vertx.executeBlocking(() -> {
@@ -533,6 +578,7 @@ final class Session {
         }
         inflight.clear();
         queue.clear();
+        releaseHeld(true);
         inboundQos2.clear();
         reportDepth();
         return st;

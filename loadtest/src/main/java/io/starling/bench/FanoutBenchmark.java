@@ -82,7 +82,7 @@ public class FanoutBenchmark {
         LocalRoutes localRoutes = new LocalRoutes(vertx, links, routes, 5_000);
         Forwarder forwarder = new Forwarder(links, new BrokerMetrics(new SimpleMeterRegistry()),
                 new Adoptions(vertx, links));
-        router = new Router(new LocalRetainedStore(), routes, localRoutes, forwarder, () -> false);
+        router = new Router(new LocalRetainedStore(), routes, localRoutes, forwarder);
         for (Workload.Sub s : Workload.iot(BACKGROUND, 0, false)) {
             subscribe(s.clientId(), s.filter(), 1, 0);
         }
