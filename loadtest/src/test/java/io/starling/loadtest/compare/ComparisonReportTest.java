@@ -1,0 +1,63 @@
+package io.starling.loadtest.compare;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** The benchmark command's arithmetic and report: medians, ratios, targets, integrity counts. */
+class ComparisonReportTest {
+    @Test
+    void readsTheGeneratorsFlatJson() {
+        Map<String, String> r = FlatJson.parse("{\"scenario\":\"p2p\",\"receiveRate\":1234.5,\"lost\":0,"
+                + "\"errorsByKind\":\"a=1;b=2\",\"ok\":true}");
+        assertEquals("p2p", r.get("scenario"));
+        assertEquals(1234.5, FlatJson.number(r, "receiveRate"));
+        assertEquals("a=1;b=2", r.get("errorsByKind"));
+        assertThrows(IllegalArgumentException.class, () -> FlatJson.number(r, "missing"));
+        assertThrows(IllegalArgumentException.class, () -> FlatJson.parse("not json"));
+    }
+
+    @Test
+    void mediansOfOddAndEvenCounts() {
+        assertEquals(3.0, Results.median(new double[] {5, 1, 3}));
+        assertEquals(2.5, Results.median(new double[] {4, 1, 3, 2}));
+        assertTrue(Double.isNaN(Results.median(new double[0])));
+    }
+
+    @Test
+    void theReportGivesMediansRatiosTargetsAndLosses() {
+        Results results = new Results();
+        List<Scenario> scenarios = Scenario.comparisons(true).stream()
+                .filter(s -> s.id().equals("p2p-qos1") || s.id().equals("latency-qos1")).toList();
+        for (double[] run : new double[][] {{300, 100, 1500, 3000}, {200, 100, 2500, 2000}, {250, 90, 1800, 9000}}) {
+            results.add("p2p-qos1", "Starling", result("receiveRate", run[0], 0));
+            results.add("p2p-qos1", "Mosquitto", result("receiveRate", run[1], 2));
+            results.add("latency-qos1", "Starling", result("latencyP99Us", run[2], 0));
+            results.add("latency-qos1", "Mosquitto", result("latencyP99Us", run[3], 0));
+        }
+        Comparison.Options o = new Comparison.Options();
+        String md = new Report(results, scenarios, o, new LinkedHashMap<>(), "starling cmd", "mosquitto cmd", null,
+                "mosquitto version 2.0.11", Instant.EPOCH).markdown();
+        // p2p-qos1: medians 250 and 100, ratio 2.5 >= 1.5; Mosquitto lost 2 in each of 3 runs.
+        assertTrue(md.contains("| 250 | 100 | 2.50× | ≥ 1.5× Mosquitto | yes | 0 / 0 / 0; 6 / 0 / 0 |"), md);
+        // latency: Starling's median p99 1,800 µs meets the absolute bound of 2,000 µs.
+        assertTrue(md.contains("| 1,800 | 3,000 | 0.60× | ≤ 2,000 µs | yes |"), md);
+        assertTrue(md.contains("| p2p-qos1 | Starling | receiveRate | 300, 200, 250 | 250 |"), md);
+        assertTrue(md.contains("starling cmd") && md.contains("mosquitto version 2.0.11"), md);
+    }
+
+    private static Map<String, String> result(String key, double value, int lost) {
+        Map<String, String> r = new LinkedHashMap<>();
+        r.put(key, String.valueOf(value));
+        r.put("lost", String.valueOf(lost));
+        r.put("duplicates", "0");
+        r.put("outOfOrder", "0");
+        return r;
+    }
+}
