@@ -424,7 +424,11 @@ public final class Channel {
         long now = expiry == null ? 0 : System.currentTimeMillis();
         Message m = new Message(topic, p.payload(), qos, p.retain(), Message.forwardedProperties(props),
                 expiry == null ? 0 : now + expiry * 1000, clientId, System.nanoTime());
+        Congestion.clear();
         Future<Integer> reached = services.router.publish(name, m);
+        if (qos == 0 && Congestion.signalled()) {
+            slowDown();
+        }
         if (qos == 2) {
             var keeper = session.inboundKeeper(p.packetId());
             if (keeper != null) {
@@ -437,6 +441,31 @@ public final class Channel {
                     ? ReasonCode.NO_MATCHING_SUBSCRIBERS : ReasonCode.SUCCESS));
         }
     }
+
+    /** True while reading from this client is paused because its QoS 0 messages fill a subscriber's inbox. */
+    private boolean slowedDown;
+
+    /**
+     * Backpressure for QoS 0, which has no acknowledgement to hold back: stop reading from this
+     * publisher for a moment so that the subscribers it floods can catch up, instead of dropping
+     * what it sends. The pause always ends by itself: a subscriber that never drains cannot stop
+     * a publisher for good, it only slows it down (its inbox then drops, counted as queue_full).
+     */
+    private void slowDown() {
+        if (slowedDown || state != State.CONNECTED) {
+            return;
+        }
+        slowedDown = true;
+        pauseInput.run();
+        services.vertx.setTimer(SLOW_DOWN_MILLIS, t -> {
+            slowedDown = false;
+            if (state == State.CONNECTED) {
+                resumeInput.run();
+            }
+        });
+    }
+
+    private static final long SLOW_DOWN_MILLIS = 2;
 
     private void acknowledge(Publish p, int reasonCode) {
         if (p.qos() == 1) {

@@ -35,6 +35,12 @@ final class SessionRef implements Subscriber {
     private final Services services;
     private final ConcurrentLinkedQueue<Object> inbox = new ConcurrentLinkedQueue<>();
     private final AtomicBoolean scheduled = new AtomicBoolean();
+    /**
+     * QoS 0 deliveries waiting in the inbox. Publishers of QoS 0 are never slowed down (nothing to
+     * hold back), so without a bound a subscriber slower than its publishers would let the inbox,
+     * in front of the session's bounded queue, grow until the heap ran out.
+     */
+    private final java.util.concurrent.atomic.AtomicInteger inboxQos0 = new java.util.concurrent.atomic.AtomicInteger();
     private volatile ContextInternal context;
     private volatile boolean online;
 
@@ -79,6 +85,20 @@ final class SessionRef implements Subscriber {
 
     @Override
     public void deliver(Delivery delivery) {
+        if (delivery.qos() == 0) {
+            // QoS 0 may be lost (spec 4.3.1): past the bound it is dropped and counted, like a full queue.
+            int limit = Math.max(1000, services.config.maxQueuedMessages());
+            int waiting = inboxQos0.get();
+            if (waiting >= limit) {
+                services.metrics.dropped(io.starling.metrics.DropReason.QUEUE_FULL);
+                Congestion.signal();
+                return;
+            }
+            if (waiting >= limit / 2) {
+                Congestion.signal(); // the publisher's channel pauses reading for a moment
+            }
+            inboxQos0.incrementAndGet();
+        }
         post(delivery);
     }
 
@@ -129,6 +149,9 @@ final class SessionRef implements Subscriber {
 
     private void process(Object item) {
         if (item instanceof Delivery d) {
+            if (d.qos() == 0) {
+                inboxQos0.decrementAndGet();
+            }
             String moved = relayTo;
             if (moved != null) {
                 services.transfer.relay(moved, clientId, d);
