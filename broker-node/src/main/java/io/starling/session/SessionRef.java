@@ -182,8 +182,8 @@ final class SessionRef implements Subscriber {
         paused = true;
         claimEpoch = 0;
         ContextInternal here = context;
-        services.transfer.claim(clientId).onComplete(ar -> here.runOnContext(v -> claimed(ch, req, ar.succeeded()
-                ? ar.result() : new io.starling.cluster.registry.ClientRegistry.Claim(null, Long.MAX_VALUE), ar.cause())));
+        services.transfer.claim(clientId, here).onComplete(ar -> claimed(ch, req, ar.succeeded()
+                ? ar.result() : new io.starling.cluster.registry.ClientRegistry.Claim(null, Long.MAX_VALUE), ar.cause()));
     }
 
     /**
@@ -425,7 +425,7 @@ final class SessionRef implements Subscriber {
         paused = true;
         claimEpoch = 0;
         ContextInternal here = context;
-        services.transfer.claim(clientId).onComplete(ar -> here.runOnContext(v -> {
+        services.transfer.claim(clientId, here).onComplete(ar -> {
             claimEpoch = ar.succeeded() ? ar.result().epoch() : Long.MAX_VALUE;
             java.util.List<Runnable> waiting = new java.util.ArrayList<>(deferredTakes);
             deferredTakes.clear();
@@ -434,7 +434,7 @@ final class SessionRef implements Subscriber {
             lifetime.connected(false, false, false, state.will());
             carryOut(lifetime.connectionLost(true, state.expirySeconds()));
             resume();
-        }));
+        });
     }
 
     /**
@@ -458,7 +458,7 @@ final class SessionRef implements Subscriber {
             return;
         }
         ContextInternal here = context;
-        services.transfer.owner(clientId).onComplete(ar -> here.runOnContext(v -> {
+        services.transfer.owner(clientId, here).onComplete(ar -> {
             String owner = ar.succeeded() ? ar.result() : null;
             if (dead || session == null) {
                 return;
@@ -469,7 +469,7 @@ final class SessionRef implements Subscriber {
                 persistMeta();
                 session.persistAll();
             }
-        }));
+        });
     }
 
     /**

@@ -58,12 +58,14 @@ final class SessionTransfer {
     record Taken(Outcome outcome, SessionState state) {
     }
 
-    Future<ClientRegistry.Claim> claim(String clientId) {
-        return clients.claim(clientId);
+    /** Claims {@code clientId} for this node; the outcome arrives on {@code context}. */
+    Future<ClientRegistry.Claim> claim(String clientId, io.vertx.core.Context context) {
+        return clients.claim(clientId, context);
     }
 
-    Future<String> owner(String clientId) {
-        return clients.owner(clientId);
+    /** The node owning {@code clientId}; the answer arrives on {@code context}. */
+    Future<String> owner(String clientId, io.vertx.core.Context context) {
+        return clients.owner(clientId, context);
     }
 
     long claimIfOwnedBy(String clientId, String leftNode) {

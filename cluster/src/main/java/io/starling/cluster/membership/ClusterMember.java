@@ -8,6 +8,9 @@ import com.hazelcast.config.MapConfig;
 import com.hazelcast.config.NetworkConfig;
 import com.hazelcast.core.Hazelcast;
 import com.hazelcast.core.HazelcastInstance;
+import com.hazelcast.internal.util.ConcurrencyUtil;
+import java.util.concurrent.ForkJoinPool;
+import java.util.concurrent.ForkJoinWorkerThread;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -45,8 +48,38 @@ public final class ClusterMember implements AutoCloseable {
         this.hazelcast = hazelcast;
     }
 
+    /** Threads of {@link #ASYNC_POOL}: enough for callbacks that only hand a result on, never block. */
+    static final int ASYNC_THREADS = 2;
+
+    /**
+     * Where Hazelcast runs the callbacks of its async operations (every claim of a client
+     * identifier, every write to the session store) when the common pool cannot: see
+     * {@link #useAsyncPool()}. Daemon threads, FIFO (async mode) like an event queue.
+     */
+    private static final ForkJoinPool ASYNC_POOL = new ForkJoinPool(ASYNC_THREADS, pool -> {
+        ForkJoinWorkerThread t = ForkJoinPool.defaultForkJoinWorkerThreadFactory.newThread(pool);
+        t.setName("starling-hz-async-" + t.getPoolIndex());
+        t.setDaemon(true);
+        return t;
+    }, null, true);
+
+    /**
+     * Hazelcast completes the futures of async operations on its default async executor, which is
+     * the common pool only when that has a parallelism above 1. On a machine of 2 cores or fewer
+     * (parallelism 1) it starts a new thread for every callback, from the partition threads, so
+     * each CONNECT cost two thread starts and the claims queued behind them: a single node managed
+     * ~750 connects/s with 125% of 200% CPU (issue 4). A small pool of our own does what the common
+     * pool does on larger machines; there the default stays. Process-wide, as Hazelcast's is.
+     */
+    static synchronized void useAsyncPool() {
+        if (ForkJoinPool.getCommonPoolParallelism() <= 1 && ConcurrencyUtil.getDefaultAsyncExecutor() != ASYNC_POOL) {
+            ConcurrencyUtil.setDefaultAsyncExecutor(ASYNC_POOL);
+        }
+    }
+
     /** Starts the member and blocks until it has joined a cluster (or become a one-member cluster). */
     public static ClusterMember start(ClusterSettings settings) {
+        useAsyncPool();
         ClusterMember member = new ClusterMember(Hazelcast.newHazelcastInstance(config(settings)));
         LOG.info("cluster: joined as {}, {} members", member.localMember().getAddress(), member.memberCount());
         return member;

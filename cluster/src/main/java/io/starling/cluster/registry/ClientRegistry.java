@@ -2,8 +2,13 @@ package io.starling.cluster.registry;
 
 import com.hazelcast.map.EntryProcessor;
 import com.hazelcast.map.IMap;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import java.util.Map;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executor;
+import java.util.function.Function;
 
 /**
  * Which node owns each client identifier, cluster-wide: the Hazelcast map {@value #MAP}, whose
@@ -29,10 +34,23 @@ public final class ClientRegistry {
         this.localNode = localNode;
     }
 
-    /** Makes this node the owner of {@code clientId}. */
+    /**
+     * Runs a completion on the Hazelcast thread that completed the operation. Without it Hazelcast
+     * hands every callback to its default async executor, which on a machine of 2 cores or fewer
+     * (common pool parallelism 1) starts a new thread per callback, twice per claim: that thread
+     * churn, on the partition threads, limited a single node to ~750 connects/s (issue 4).
+     * Only {@link #deliver} runs on it, which never blocks.
+     */
+    private static final Executor ON_COMPLETING_THREAD = Runnable::run;
+
+    /** Makes this node the owner of {@code clientId}; the result is delivered on {@code context}. */
+    public Future<Claim> claim(String clientId, Context context) {
+        return deliver(owners.submitToKey(clientId, new ClaimProcessor(localNode)), ClientRegistry::parseClaim, context);
+    }
+
+    /** As {@link #claim(String, Context)}, delivered on a Hazelcast thread: listeners must not block. */
     public Future<Claim> claim(String clientId) {
-        return Future.fromCompletionStage(owners.submitToKey(clientId, new ClaimProcessor(localNode)))
-                .map(ClientRegistry::parseClaim);
+        return claim(clientId, null);
     }
 
     /**
@@ -45,9 +63,45 @@ public final class ClientRegistry {
         return owners.executeOnKey(clientId, new ClaimIfOwnedProcessor(localNode, leftNode));
     }
 
-    /** The node that owns {@code clientId} now, or null. */
+    /** The node that owns {@code clientId} now, or null; the result is delivered on {@code context}. */
+    public Future<String> owner(String clientId, Context context) {
+        return deliver(owners.getAsync(clientId), v -> v == null ? null : nodeOf(v), context);
+    }
+
+    /** As {@link #owner(String, Context)}, delivered on a Hazelcast thread: listeners must not block. */
     public Future<String> owner(String clientId) {
-        return Future.fromCompletionStage(owners.getAsync(clientId)).map(v -> v == null ? null : nodeOf(v));
+        return owner(clientId, null);
+    }
+
+    /**
+     * Completes with {@code convert} of the operation's result, on {@code context} (one hop from
+     * the Hazelcast thread, as {@code runOnContext}), or right on the Hazelcast thread when null.
+     */
+    private static <V, T> Future<T> deliver(CompletionStage<V> op, Function<V, T> convert, Context context) {
+        Promise<T> promise = Promise.promise();
+        op.whenCompleteAsync((v, failure) -> {
+            if (context == null) {
+                complete(promise, v, failure, convert);
+            } else {
+                context.runOnContext(x -> complete(promise, v, failure, convert));
+            }
+        }, ON_COMPLETING_THREAD);
+        return promise.future();
+    }
+
+    private static <V, T> void complete(Promise<T> promise, V value, Throwable failure, Function<V, T> convert) {
+        if (failure != null) {
+            promise.fail(failure);
+            return;
+        }
+        T converted;
+        try {
+            converted = convert.apply(value);
+        } catch (RuntimeException e) {
+            promise.fail(e);
+            return;
+        }
+        promise.complete(converted);
     }
 
     /** Gives up {@code clientId} if this node still owns it (its session ended here). */
