@@ -8,10 +8,17 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.hazelcast.cluster.Member;
 import com.hazelcast.config.Config;
 import com.hazelcast.config.JoinConfig;
+import com.hazelcast.internal.util.ConcurrencyUtil;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ForkJoinPool;
+import java.util.concurrent.TimeUnit;
 import java.util.logging.Handler;
 import java.util.logging.LogRecord;
 import java.util.logging.Logger;
@@ -24,6 +31,28 @@ class ClusterMemberTest {
     static ClusterSettings settings(List<String> members, String dns, int backups, Map<String, String> attributes) {
         return new ClusterSettings("member-test-" + UUID.randomUUID(), "127.0.0.1", 25701, members, dns, backups,
                 attributes);
+    }
+
+    /**
+     * Hazelcast's fallback when the common pool has parallelism 1 (2 cores) starts a thread per
+     * callback; each claim of a client identifier paid two (issue 4). The callbacks must run on
+     * pooled threads instead, whatever the machine.
+     */
+    @Test
+    void asyncCallbacksRunOnPooledThreads() throws Exception {
+        ClusterMember.useAsyncPool();
+        Executor executor = ConcurrencyUtil.getDefaultAsyncExecutor();
+        Set<Thread> threads = ConcurrentHashMap.newKeySet();
+        CountDownLatch done = new CountDownLatch(50);
+        for (int i = 0; i < 50; i++) {
+            executor.execute(() -> {
+                threads.add(Thread.currentThread());
+                done.countDown();
+            });
+        }
+        assertTrue(done.await(30, TimeUnit.SECONDS), "callbacks ran");
+        assertTrue(threads.size() <= Math.max(ClusterMember.ASYNC_THREADS,
+                ForkJoinPool.getCommonPoolParallelism()), "threads used: " + threads.size());
     }
 
     @Test
