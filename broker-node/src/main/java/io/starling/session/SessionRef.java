@@ -87,14 +87,16 @@ final class SessionRef implements Subscriber {
     public void deliver(Delivery delivery) {
         if (delivery.qos() == 0) {
             // QoS 0 may be lost (spec 4.3.1): past the bound it is dropped and counted, like a full queue.
-            int limit = Math.max(1000, services.config.maxQueuedMessages());
+            // One read of a publisher's socket can carry thousands of small packets, all routed
+            // before a pause takes effect: the hard bound leaves room for that above the signal.
+            int signalAt = Math.max(1000, services.config.maxQueuedMessages());
             int waiting = inboxQos0.get();
-            if (waiting >= limit) {
+            if (waiting >= signalAt * 10) {
                 services.metrics.dropped(io.starling.metrics.DropReason.QUEUE_FULL);
                 Congestion.signal();
                 return;
             }
-            if (waiting >= limit / 2) {
+            if (waiting >= signalAt) {
                 Congestion.signal(); // the publisher's channel pauses reading for a moment
             }
             inboxQos0.incrementAndGet();
