@@ -65,4 +65,58 @@ class PacketIdAllocatorTest {
             assertEquals(inUse.size(), ids.inUse(), "seed " + SEED);
         }
     }
+
+    @Test
+    void all65535InFlightThenReleasedInAnyOrderAreAllReusable() {
+        // Fills every page, empties them in a scattered order (pages are dropped as they empty),
+        // then every identifier must be available again exactly once.
+        PacketIdAllocator ids = new PacketIdAllocator();
+        for (int i = 1; i <= 65_535; i++) {
+            assertEquals(i, ids.allocate());
+        }
+        assertEquals(65_535, ids.inUse());
+        for (int i = 0; i < 65_535; i++) {
+            int id = (int) ((i * 10_007L) % 65_535) + 1; // 10007 is prime, so coprime with 65535: a permutation
+            ids.release(id);
+            assertFalse(ids.isInUse(id));
+        }
+        assertEquals(0, ids.inUse());
+        Set<Integer> seen = new HashSet<>();
+        for (int i = 0; i < 65_535; i++) {
+            int id = ids.allocate();
+            assertTrue(id >= 1 && id <= 65_535 && seen.add(id), "handed out twice or out of range: " + id);
+        }
+        assertEquals(0, ids.allocate());
+    }
+
+    @Test
+    void claimedIdentifiersAreSkippedAndReleaseOfUnknownIsIgnored() {
+        PacketIdAllocator ids = new PacketIdAllocator();
+        ids.claim(1);
+        ids.claim(4_096); // first identifier of the second page
+        ids.claim(4_096); // twice: counted once
+        ids.release(7);   // not in use: nothing changes
+        ids.release(0);
+        ids.release(70_000);
+        assertEquals(2, ids.inUse());
+        assertEquals(2, ids.allocate());
+        ids.release(1);
+        ids.release(4_096);
+        ids.release(2);
+        assertEquals(0, ids.inUse());
+        assertFalse(ids.isInUse(4_096));
+        assertEquals(3, ids.allocate(), "the sequence continues after the last identifier handed out");
+    }
+
+    @Test
+    void oneInFlightAtATimeAcrossPageBoundariesAndWrapAround() {
+        PacketIdAllocator ids = new PacketIdAllocator();
+        for (int i = 0; i < 3 * 65_535 + 10; i++) {
+            int id = ids.allocate();
+            assertEquals(i % 65_535 + 1, id);
+            assertTrue(ids.isInUse(id));
+            ids.release(id);
+            assertEquals(0, ids.inUse());
+        }
+    }
 }
