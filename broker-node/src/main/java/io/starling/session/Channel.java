@@ -66,8 +66,10 @@ public final class Channel {
     private long connectExpirySeconds;
     private long expirySeconds;
     private boolean publishWillOnClose = true;
-    private final Map<Integer, String> inboundAliases = new HashMap<>();
-    private final ArrayDeque<Packet> heldUntilAttached = new ArrayDeque<>();
+    /** Topic aliases the client set [MQTT-3.3.2-10]; created with the first one (most clients set none). */
+    private Map<Integer, String> inboundAliases;
+    /** Packets that came between CONNECT and CONNACK (rare): smallest size, not ArrayDeque's 16 slots. */
+    private final ArrayDeque<Packet> heldUntilAttached = new ArrayDeque<>(0);
     private final OrderedReplies replies;
 
     public Channel(Outbound out, Services services, ContextInternal context, Runnable pauseInput, Runnable resumeInput) {
@@ -305,6 +307,7 @@ public final class Channel {
         // [MQTT-3.2.2-1] Session Present is 0 for a clean start; 3.1 has no such flag.
         boolean sessionPresent = present && version != MqttVersion.V3_1;
         out.send(new ConnAck(sessionPresent, ReasonCode.SUCCESS, version.isV5() ? connAckProperties : Properties.EMPTY));
+        connAckProperties = null; // sent: not kept for the life of the connection
         s.attach(this);
         while (!heldUntilAttached.isEmpty() && state == State.CONNECTED) {
             onSessionPacket(heldUntilAttached.poll());
@@ -384,13 +387,16 @@ public final class Channel {
                 return;
             }
             if (topic.isEmpty()) {
-                topic = inboundAliases.get(alias);
+                topic = inboundAliases == null ? null : inboundAliases.get(alias);
                 if (topic == null) {
                     onViolation(ProtocolViolation.protocolError("3.3.2.3.4",
                             "topic alias " + alias + " used before it was set"));
                     return;
                 }
             } else {
+                if (inboundAliases == null) {
+                    inboundAliases = new HashMap<>();
+                }
                 inboundAliases.put(alias, topic);
             }
         }

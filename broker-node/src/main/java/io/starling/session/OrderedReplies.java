@@ -24,7 +24,8 @@ final class OrderedReplies {
     }
 
     private final ContextInternal context;
-    private final ArrayDeque<Slot> waiting = new ArrayDeque<>();
+    /** Empty unless an answer waits: its smallest size (the default is 16 slots), one per connection. */
+    private final ArrayDeque<Slot> waiting = new ArrayDeque<>(0);
     private boolean closed;
 
     OrderedReplies(ContextInternal context) {

@@ -42,7 +42,9 @@ final class Session {
     final Map<String, Subscription> subscriptions = new HashMap<>();
     private final PacketIdAllocator ids = new PacketIdAllocator();
     private final InflightWindow inflight;
-    private final ArrayDeque<Delivery> queue = new ArrayDeque<>();
+    // Collections start at their smallest (ArrayDeque's default is 16 slots): most sessions are idle
+    // and empty most of the time, and there are tens of thousands of them (issue 4).
+    private final ArrayDeque<Delivery> queue = new ArrayDeque<>(0);
     private final Set<Integer> inboundQos2 = new HashSet<>();
     private boolean overflowLogged;
     /** The next sequence number for a message kept in the replicated store. */
@@ -132,7 +134,7 @@ final class Session {
      */
     static final int HELD_FACTOR = 10;
     /** Acknowledgements held until the queue is under its limit again, oldest first. */
-    private final ArrayDeque<io.starling.routing.Acceptance> held = new ArrayDeque<>();
+    private final ArrayDeque<io.starling.routing.Acceptance> held = new ArrayDeque<>(0);
 
     /**
      * The delivery with an acceptance that completes only when both the usual path has accepted it
