@@ -157,8 +157,8 @@ public final class Broker {
         Vertx vertx = broker.vertx;
         BrokerConfig effective = broker.config;
         ClusterMember member = broker.member;
-        vertx.deployVerticle(() -> new MqttListener(broker.services),
-                        new DeploymentOptions().setInstances(effective.eventLoops()))
+        // One listener: it spreads connections over every event loop itself.
+        vertx.deployVerticle(() -> new MqttListener(broker.services), new DeploymentOptions())
                 .onComplete(ar -> {
                     if (ar.succeeded()) {
                         if (effective.sysIntervalSeconds() > 0) {

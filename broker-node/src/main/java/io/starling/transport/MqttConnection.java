@@ -1,5 +1,10 @@
 package io.starling.transport;
 
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.starling.metrics.BrokerMetrics;
 import io.starling.protocol.MqttVersion;
 import io.starling.protocol.Packet;
@@ -12,46 +17,88 @@ import io.starling.session.Outbound;
 import io.starling.session.Services;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.internal.ContextInternal;
-import io.vertx.core.net.NetSocket;
+import io.vertx.core.internal.buffer.BufferInternal;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * One TCP connection: bytes in through the decoder to the channel, packets out through the
- * encoder. Backpressure is the socket's write queue: while it is full the session keeps its
- * messages queued, and the drain handler resumes them. Confined to the socket's context.
+ * encoder. Backpressure is the socket's write buffer: while it is above Netty's high water mark
+ * the session keeps its messages queued, and the writability change resumes them.
+ *
+ * <p>This is a Netty handler on the connection's own pipeline, not a Vert.x NetSocket: a NetSocket
+ * carries a multi-producer write queue whose first 1,024-slot chunk alone is 4.1 KB per connection
+ * (issue 4: memory per idle client). Every event is handed to the code through the connection's
+ * Vert.x context ({@link ContextInternal#emit}), so the session logic runs on a Vert.x context as
+ * before. Confined to the channel's event loop.
  */
-final class MqttConnection implements Outbound {
+final class MqttConnection extends ChannelInboundHandlerAdapter implements Outbound {
     private static final Logger log = LoggerFactory.getLogger(MqttConnection.class);
 
-    private final NetSocket socket;
+    private final io.netty.channel.Channel socket;
+    private final ContextInternal context;
     private final PacketDecoder decoder;
     private final Channel channel;
     private final BrokerMetrics metrics;
-    private final String remote;
+    private final Runnable onClosed;
     private final long openedNanos = System.nanoTime();
     private long lastReceivedNanos = openedNanos;
     private long maxOutboundPacketSize = 268_435_455L + 5;
     private boolean inputBroken;
     private boolean closed;
+    /** True inside a read: writes are flushed once at the end of the read, not one by one. */
+    private boolean reading;
+    private boolean flushPending;
 
-    MqttConnection(NetSocket socket, Services services, ContextInternal context) {
+    MqttConnection(io.netty.channel.Channel socket, Services services, ContextInternal context, Runnable onClosed) {
         this.socket = socket;
+        this.context = context;
         this.metrics = services.metrics();
+        this.onClosed = onClosed;
         this.decoder = new PacketDecoder(services.config().maxPacketSize());
-        this.remote = String.valueOf(socket.remoteAddress());
-        this.channel = new Channel(this, services, context, socket::pause, socket::resume);
+        this.channel = new Channel(this, services, context,
+                () -> socket.config().setAutoRead(false), () -> socket.config().setAutoRead(true));
+        socket.remoteAddress(); // Netty keeps it from here on, also after the close, for the logs
+        metrics.connectionOpened();
     }
 
-    void start(Runnable onClosed) {
-        metrics.connectionOpened();
-        socket.handler(this::onData);
-        socket.drainHandler(v -> channel.onWritable());
-        socket.exceptionHandler(t -> {
-            log.debug("connection {} ({}): {}", remote, channel.clientId(), t.toString());
+    // ---- Netty events, each run on the connection's Vert.x context ----
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        reading = true;
+        context.emit((ByteBuf) msg, this::onData);
+    }
+
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+        reading = false;
+        if (flushPending) {
+            flushPending = false;
+            socket.flush();
+        }
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        if (socket.isWritable()) {
+            context.emit(v -> channel.onWritable());
+        }
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        context.emit(cause, t -> {
+            log.debug("connection {} ({}): {}", remoteAddress(), channel.clientId(), t.toString());
             socket.close();
         });
-        socket.closeHandler(v -> {
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        context.emit(v -> {
             closed = true;
             metrics.connectionClosed();
             channel.onClosed();
@@ -59,17 +106,22 @@ final class MqttConnection implements Outbound {
         });
     }
 
-    private void onData(Buffer data) {
-        if (inputBroken) {
-            return;
-        }
-        lastReceivedNanos = System.nanoTime();
-        metrics.bytesReceived(data.length());
+    private void onData(ByteBuf data) {
         try {
-            decoder.feed(data, channel::onPacket);
+            if (inputBroken) {
+                return;
+            }
+            lastReceivedNanos = System.nanoTime();
+            metrics.bytesReceived(data.readableBytes());
+            // The decoder copies what it keeps (a packet that spans reads, payloads), so the
+            // pooled read buffer goes back to the allocator at once: nothing is held between packets.
+            Buffer bytes = BufferInternal.buffer(data.readerIndex() == 0 ? data : data.slice());
+            decoder.feed(bytes, channel::onPacket);
         } catch (ProtocolViolation v) {
             inputBroken = true; // the decoder cannot resynchronize after a bad packet
             channel.onDecodingViolation(v, decoder.version());
+        } finally {
+            data.release();
         }
     }
 
@@ -87,6 +139,13 @@ final class MqttConnection implements Outbound {
         }
     }
 
+    /** The node is stopping: the connection closes like any other (its close runs the session's handling). */
+    io.netty.channel.ChannelFuture closeNow() {
+        return socket.close();
+    }
+
+    // ---- Outbound ----
+
     @Override
     public boolean send(Packet packet) {
         if (closed) {
@@ -98,26 +157,38 @@ final class MqttConnection implements Outbound {
             return false;
         }
         metrics.bytesSent(bytes.length());
-        socket.write(bytes);
+        ByteBuf out = ((BufferInternal) bytes).getByteBuf();
+        if (reading && socket.eventLoop().inEventLoop()) {
+            socket.write(out, socket.voidPromise());
+            flushPending = true;
+        } else {
+            socket.writeAndFlush(out, socket.voidPromise());
+        }
         return true;
     }
 
     @Override
     public boolean writable() {
-        return !closed && !socket.writeQueueFull();
+        return !closed && socket.isWritable();
     }
 
     @Override
     public void close() {
         if (!closed) {
             closed = true;
-            socket.close();
+            // After what was written (a CONNACK or DISCONNECT with the reason) has gone out.
+            socket.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
         }
     }
 
+    /** host:port, formatted when a log line asks for it rather than kept per connection. */
     @Override
     public String remoteAddress() {
-        return remote;
+        SocketAddress a = socket.remoteAddress();
+        if (a instanceof InetSocketAddress i) {
+            return (i.getAddress() == null ? i.getHostString() : i.getAddress().getHostAddress()) + ":" + i.getPort();
+        }
+        return String.valueOf(a);
     }
 
     @Override

@@ -1,24 +1,57 @@
 package io.starling.transport;
 
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.EventLoop;
 import io.starling.config.BrokerConfig;
 import io.starling.session.Services;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.internal.ContextInternal;
-import io.vertx.core.net.NetServer;
+import io.vertx.core.internal.VertxInternal;
 import io.vertx.core.net.NetServerOptions;
+import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The MQTT TCP listener. One instance is deployed per event loop on the same port; Vert.x spreads
- * accepted connections over them, and each connection stays on its instance's event loop.
+ * The MQTT TCP listener: a Netty server on Vert.x's acceptor and event loops (deployed once). Each
+ * accepted connection stays on the event loop Netty registered it on, and runs on one Vert.x
+ * context per event loop, which also sweeps its connections' timers.
+ *
+ * <p>Netty directly rather than a Vert.x NetServer: a NetSocket costs about 5 KB of heap per
+ * connection (mostly a write queue that MQTT, writing only from the connection's own event loop,
+ * does not need), more than the whole budget of issue 4 for an idle client.
  */
 public final class MqttListener extends VerticleBase {
     private final Services services;
-    private final Set<MqttConnection> connections = new HashSet<>();
-    private NetServer server;
+    /** One per event loop that has had a connection. */
+    private final Map<EventLoop, Loop> loops = new ConcurrentHashMap<>();
+    private io.netty.channel.Channel server;
+    private int actualPort;
+
+    /** The connections of one event loop and the context they run on; touched only on that loop. */
+    private final class Loop {
+        final ContextInternal context;
+        final Set<MqttConnection> connections = new HashSet<>();
+
+        Loop(EventLoop eventLoop) {
+            context = ((VertxInternal) vertx).contextBuilder().withEventLoop(eventLoop).build();
+            long connectTimeoutNanos = TimeUnit.SECONDS.toNanos(services.config().connectTimeoutSeconds());
+            context.runOnContext(v -> context.setPeriodic(500, t -> {
+                long now = System.nanoTime();
+                for (MqttConnection c : connections.toArray(new MqttConnection[0])) {
+                    c.checkTimers(now, connectTimeoutNanos);
+                }
+            }));
+        }
+    }
 
     public MqttListener(Services services) {
         this.services = services;
@@ -27,34 +60,65 @@ public final class MqttListener extends VerticleBase {
     @Override
     public Future<?> start() {
         BrokerConfig config = services.config();
-        server = vertx.createNetServer(new NetServerOptions()
-                .setHost(config.listenerHost())
-                .setPort(config.listenerPort())
-                .setTcpNoDelay(true)
-                .setReuseAddress(true));
-        server.connectHandler(socket -> {
-            // Every packet used to be one write() system call: Vert.x flushes each write made outside
-            // a read. Deliveries arrive from other connections' contexts, never inside this socket's
-            // read, so a subscriber getting 1,000 messages made 1,000 calls. This coalesces the
-            // flushes of one event-loop run into one, at no latency cost (the flush still happens
-            // before the loop sleeps).
-            ((io.vertx.core.internal.net.NetSocketInternal) socket).channelHandlerContext().pipeline()
-                    .addFirst(new io.netty.handler.flush.FlushConsolidationHandler(256, true));
-            MqttConnection c = new MqttConnection(socket, services, ContextInternal.current());
-            connections.add(c);
-            c.start(() -> connections.remove(c));
-        });
-        long connectTimeoutNanos = TimeUnit.SECONDS.toNanos(config.connectTimeoutSeconds());
-        vertx.setPeriodic(500, t -> {
-            long now = System.nanoTime();
-            for (MqttConnection c : connections.toArray(new MqttConnection[0])) {
-                c.checkTimers(now, connectTimeoutNanos);
+        VertxInternal vx = (VertxInternal) vertx;
+        ServerBootstrap bootstrap = new ServerBootstrap()
+                .group(vx.acceptorEventLoopGroup(), vx.nettyEventLoopGroup())
+                .channelFactory(vx.transport().serverChannelFactory(false))
+                .childHandler(new ChannelInitializer<io.netty.channel.Channel>() {
+                    @Override
+                    protected void initChannel(io.netty.channel.Channel ch) {
+                        // Runs on the event loop the connection was registered on.
+                        Loop loop = loops.computeIfAbsent(ch.eventLoop(), Loop::new);
+                        MqttConnection[] self = new MqttConnection[1];
+                        self[0] = new MqttConnection(ch, services, loop.context, () -> loop.connections.remove(self[0]));
+                        loop.connections.add(self[0]);
+                        ch.pipeline().addLast(self[0]);
+                    }
+                });
+        // The socket options the Vert.x NetServer had (SO_REUSEADDR, TCP_NODELAY, ...), applied as it did.
+        vx.transport().configure(new NetServerOptions().setTcpNoDelay(true).setReuseAddress(true), false, bootstrap);
+        Promise<Void> bound = Promise.promise();
+        ChannelFuture f = bootstrap.bind(config.listenerHost(), config.listenerPort());
+        f.addListener(r -> {
+            if (r.isSuccess()) {
+                server = f.channel();
+                actualPort = ((java.net.InetSocketAddress) server.localAddress()).getPort();
+                bound.complete();
+            } else {
+                bound.fail(r.cause());
             }
         });
-        return server.listen();
+        return bound.future();
+    }
+
+    /** Stops accepting, then closes every connection, each on its own event loop as for any close. */
+    @Override
+    public Future<?> stop() {
+        List<Future<Void>> closed = new ArrayList<>();
+        if (server != null) {
+            closed.add(future(server.close()));
+        }
+        for (Loop loop : loops.values()) {
+            Promise<Void> done = Promise.promise();
+            closed.add(done.future());
+            loop.context.runOnContext(v -> {
+                List<Future<Void>> each = new ArrayList<>();
+                for (MqttConnection c : loop.connections.toArray(new MqttConnection[0])) {
+                    each.add(future(c.closeNow()));
+                }
+                Future.join(each).onComplete(ar -> done.complete());
+            });
+        }
+        return Future.join(closed);
+    }
+
+    private static Future<Void> future(ChannelFuture f) {
+        Promise<Void> p = Promise.promise();
+        f.addListener(r -> p.tryComplete());
+        return p.future();
     }
 
     public int actualPort() {
-        return server.actualPort();
+        return actualPort;
     }
 }
