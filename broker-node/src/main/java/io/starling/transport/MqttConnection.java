@@ -48,9 +48,13 @@ final class MqttConnection extends ChannelInboundHandlerAdapter implements Outbo
     private long maxOutboundPacketSize = 268_435_455L + 5;
     private boolean inputBroken;
     private boolean closed;
-    /** True inside a read: writes are flushed once at the end of the read, not one by one. */
+    /**
+     * Writes are flushed once per batch, not one by one (a system call each): at the end of a read,
+     * or, outside a read (deliveries), in a task queued behind the current one on the event loop.
+     */
     private boolean reading;
     private boolean flushPending;
+    private final Runnable flushTask = this::flush;
 
     MqttConnection(io.netty.channel.Channel socket, Services services, ContextInternal context, Runnable onClosed) {
         this.socket = socket;
@@ -75,6 +79,10 @@ final class MqttConnection extends ChannelInboundHandlerAdapter implements Outbo
     @Override
     public void channelReadComplete(ChannelHandlerContext ctx) {
         reading = false;
+        flush();
+    }
+
+    private void flush() {
         if (flushPending) {
             flushPending = false;
             socket.flush();
@@ -158,11 +166,16 @@ final class MqttConnection extends ChannelInboundHandlerAdapter implements Outbo
         }
         metrics.bytesSent(bytes.length());
         ByteBuf out = ((BufferInternal) bytes).getByteBuf();
-        if (reading && socket.eventLoop().inEventLoop()) {
-            socket.write(out, socket.voidPromise());
-            flushPending = true;
-        } else {
+        if (!socket.eventLoop().inEventLoop()) {
             socket.writeAndFlush(out, socket.voidPromise());
+            return true;
+        }
+        socket.write(out, socket.voidPromise());
+        if (!flushPending) {
+            flushPending = true;
+            if (!reading) {
+                socket.eventLoop().execute(flushTask);
+            }
         }
         return true;
     }
