@@ -58,7 +58,7 @@ public final class Comparison {
                     for (Brokers.Broker b : brokers) {
                         Map<String, String> r = IdleMemory.measure(b, load, o.idleClients, workDir);
                         results.add("idle-memory", b.name(), r);
-                        commands.put("idle-memory", load.commandLine(IdleMemory.args(List.of("HOST:PORT"), o.idleClients, 60)));
+                        commands.put("idle-memory", load.commandLine(IdleMemory.args(List.of("HOST:PORT"), o.idleClients, 40)));
                         log(String.format("round %d/%d idle-memory    %-9s %s B/client resident, %s B/client heap+direct",
                                 round, o.runs, b.name(), Report.number(FlatJson.number(r, "rssBytesPerClient")),
                                 r.getOrDefault("heapAndDirectBytesPerClient", "-")));

@@ -28,7 +28,7 @@ final class IdleMemory {
         int port = Integer.parseInt(broker.endpoints().get(0).split(":")[1]);
         long rssBefore = broker.residentBytes();
         long jvmBefore = broker.heapAndDirectBytes();
-        int hold = 60;
+        int hold = 40;
         Path json = Files.createTempFile(workDir, "idle", ".json");
         Path log = Files.createTempFile(workDir, "idle", ".log");
         Process p = load.start(args(broker.endpoints(), clients, hold), json, log);
