@@ -54,15 +54,23 @@ public final class Comparison {
                         Thread.sleep(1000); // sockets of the last run close before the next
                     }
                 }
-                if ("idle-memory".matches(o.only)) {
-                    for (Brokers.Broker b : brokers) {
+            }
+        }
+        if ("idle-memory".matches(o.only)) {
+            // Fresh brokers: one that has run load holds memory it freed (the JVM's grown heap,
+            // glibc's arenas), which new clients would reuse and so seem to cost nothing.
+            for (int round = 1; round <= o.runs; round++) {
+                for (boolean isStarling : new boolean[] {true, false}) {
+                    try (Brokers.Broker b = isStarling ? new Brokers.Starling(java, o.brokerJar, 1, workDir)
+                            : new Brokers.Mosquitto(o.mosquitto, workDir)) {
+                        Thread.sleep(2000); // start-up settles
                         Map<String, String> r = IdleMemory.measure(b, load, o.idleClients, workDir);
                         results.add("idle-memory", b.name(), r);
                         commands.put("idle-memory", load.commandLine(IdleMemory.args(List.of("HOST:PORT"), o.idleClients, 40)));
-                        log(String.format("round %d/%d idle-memory    %-9s %s B/client resident, %s B/client heap+direct",
-                                round, o.runs, b.name(), Report.number(FlatJson.number(r, "rssBytesPerClient")),
-                                r.getOrDefault("heapAndDirectBytesPerClient", "-")));
-                        Thread.sleep(3000);
+                        log(String.format("round %d/%d idle-memory    %-9s %s B/client resident, %s B/client heap+direct "
+                                        + "(%s connected)", round, o.runs, b.name(),
+                                Report.number(FlatJson.number(r, "rssBytesPerClient")),
+                                r.getOrDefault("heapAndDirectBytesPerClient", "-"), r.get("idleClientsConnected")));
                     }
                 }
             }

@@ -26,8 +26,10 @@ final class IdleMemory {
     static Map<String, String> measure(Brokers.Broker broker, LoadRun load, int clients, Path workDir)
             throws IOException, InterruptedException {
         int port = Integer.parseInt(broker.endpoints().get(0).split(":")[1]);
-        long rssBefore = broker.residentBytes();
+        // The full GC first (a JVM broker) so that both resident sizes are taken after one: heap
+        // a previous scenario grew and a collection gives back would otherwise count against the clients.
         long jvmBefore = broker.heapAndDirectBytes();
+        long rssBefore = broker.residentBytes();
         int hold = 40;
         Path json = Files.createTempFile(workDir, "idle", ".json");
         Path log = Files.createTempFile(workDir, "idle", ".log");
@@ -38,8 +40,8 @@ final class IdleMemory {
             Thread.sleep(500);
         }
         Thread.sleep(2000); // CONNACKs written, buffers settled
-        long rssAfter = broker.residentBytes();
         long jvmAfter = broker.heapAndDirectBytes();
+        long rssAfter = broker.residentBytes();
         Map<String, String> result = new LinkedHashMap<>(load.finish(p, json, log, hold + 120));
         result.put("idleClientsConnected", String.valueOf(connected));
         result.put("rssBytesPerClient", String.valueOf((rssAfter - rssBefore) / (double) clients));
