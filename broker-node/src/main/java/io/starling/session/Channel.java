@@ -430,7 +430,9 @@ public final class Channel {
         long now = expiry == null ? 0 : System.currentTimeMillis();
         Message m = new Message(topic, p.payload(), qos, p.retain(), Message.forwardedProperties(props),
                 expiry == null ? 0 : now + expiry * 1000, clientId, System.nanoTime());
-        Congestion.clear();
+        if (qos == 0) {
+            Congestion.clear(); // QoS 1/2 publishers are slowed by their held acknowledgements instead
+        }
         Future<Integer> reached = services.router.publish(name, m);
         if (qos == 0 && Congestion.signalled()) {
             slowDown();

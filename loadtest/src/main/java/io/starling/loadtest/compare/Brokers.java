@@ -10,12 +10,12 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /** The brokers under test, each a child process on loopback ports that were free when it started. */
-final class Brokers {
+public final class Brokers {
     private Brokers() {
     }
 
     /** One broker process: where it listens, how to measure it, how to stop it. */
-    interface Broker extends AutoCloseable {
+    public interface Broker extends AutoCloseable {
         String name();
 
         String version();
@@ -81,7 +81,7 @@ final class Brokers {
     }
 
     /** Mosquitto from Debian, configured like Starling's defaults where both have the setting. */
-    static final class Mosquitto implements Broker {
+    public static final class Mosquitto implements Broker {
         private final Process process;
         private final int port;
         private final String command;
@@ -89,6 +89,11 @@ final class Brokers {
         private final Path dir;
 
         Mosquitto(String binary, Path workDir) throws IOException, InterruptedException {
+            this(binary, workDir, 1000);
+        }
+
+        /** @param maxQueuedMessages Mosquitto's per-client queue; 1,000 is Starling's default */
+        public Mosquitto(String binary, Path workDir, int maxQueuedMessages) throws IOException, InterruptedException {
             port = freePort();
             dir = Files.createTempDirectory(workDir, "mosquitto");
             Path conf = dir.resolve("mosquitto.conf");
@@ -97,7 +102,7 @@ final class Brokers {
                     "allow_anonymous true",
                     // Starling's defaults: 100 messages in flight and 1,000 queued per client.
                     "max_inflight_messages 100",
-                    "max_queued_messages 1000",
+                    "max_queued_messages " + maxQueuedMessages,
                     // Starling disables Nagle on every connection; so does this, for a fair latency.
                     "set_tcp_nodelay true",
                     "persistence false",
