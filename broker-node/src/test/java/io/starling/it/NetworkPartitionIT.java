@@ -104,7 +104,7 @@ class NetworkPartitionIT {
         Map<String, Set<String>> got = new TreeMap<>();
         for (int node = 0; node < 3; node++) {
             expected.put(cluster.name(node), both);
-            got.put(cluster.name(node), retained(node, base + "/+", both.size(), 5000));
+            got.put(cluster.name(node), retained(node, base + "/+", both.size(), 10_000));
         }
         assertEquals(expected, got, "retained messages a new subscriber gets on each node after the merge");
     }
