@@ -51,6 +51,7 @@ public final class LoadRun {
     private volatile String phase = "start";
 
     private Vertx vertx;
+    private Pacer pacer;
     private final List<Context> contexts = new CopyOnWriteArrayList<>();
     private final List<NetClient> netClients = new ArrayList<>();
     private final List<MqttClient> allClients = new ArrayList<>();
@@ -69,6 +70,7 @@ public final class LoadRun {
     public Result run() throws InterruptedException {
         int cores = Runtime.getRuntime().availableProcessors();
         vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(cores));
+        pacer = new Pacer();
         ScheduledExecutorService progress = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "loadtest-progress");
             t.setDaemon(true);
@@ -83,6 +85,7 @@ public final class LoadRun {
             return o.scenario.publishes() ? runMessaging() : runConnections();
         } finally {
             progress.shutdownNow();
+            pacer.close();
             disconnectAll();
             try {
                 vertx.close().toCompletionStage().toCompletableFuture().get(CLOSE_LIMIT_MS, TimeUnit.MILLISECONDS);
@@ -149,7 +152,7 @@ public final class LoadRun {
             MqttClient c = newClient(spec.clientId(), spec.host());
             // Spread the publishers' first messages over one interval instead of sending them together.
             long offset = share > 0 ? (long) (1e9 / share * spec.index() / publisherCount) : 0;
-            pubs.add(new Publisher(vertx, c, spec.index(), spec.topic(), o, share, spec.cap(), offset, stats));
+            pubs.add(new Publisher(pacer, c, spec.index(), spec.topic(), o, share, spec.cap(), offset, stats));
         }
 
         phase = "connect";

@@ -2,7 +2,6 @@ package io.starling.loadtest;
 
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
-import io.vertx.core.Vertx;
 
 /**
  * Publishes numbered messages on one connection, on its event loop, in one of two modes:
@@ -24,7 +23,7 @@ public final class Publisher implements MqttClient.Listener {
     /** Most messages written in one go before yielding the event loop to the other connections. */
     private static final int BATCH = 256;
 
-    private final Vertx vertx;
+    private final Pacer pacer;
     private final MqttClient client;
     private final int index;
     private final String topic;
@@ -42,18 +41,20 @@ public final class Publisher implements MqttClient.Listener {
     private long endNanos;
     private long startNanos;
     private long intervalNanos;
-    private long timer = -1;
+    /** A wake-up is pending on the pacer (it cannot be cancelled: a stopped publisher ignores it). */
+    private boolean tickPending;
     private boolean pumpScheduled;
 
     /**
+     * @param pacer         wakes a fixed-rate publisher at its messages' scheduled times
      * @param ratePerSecond this publisher's share of --rate, or 0 for as fast as possible
      * @param cap           most messages this publisher sends (its share of --messages), or Long.MAX_VALUE
      * @param firstOffsetNanos where in its interval this publisher's first message falls, to spread
      *                         publishers evenly instead of firing them all at once
      */
-    public Publisher(Vertx vertx, MqttClient client, int index, String topic, Options options, double ratePerSecond,
+    public Publisher(Pacer pacer, MqttClient client, int index, String topic, Options options, double ratePerSecond,
                      long cap, long firstOffsetNanos, Stats stats) {
-        this.vertx = vertx;
+        this.pacer = pacer;
         this.client = client;
         this.index = index;
         this.topic = topic;
@@ -111,10 +112,6 @@ public final class Publisher implements MqttClient.Listener {
     private void finish() {
         stopped = true;
         finished = true;
-        if (timer >= 0) {
-            vertx.cancelTimer(timer);
-            timer = -1;
-        }
     }
 
     @Override
@@ -141,7 +138,7 @@ public final class Publisher implements MqttClient.Listener {
         }
         if (now < startNanos) {
             // Not before the common start: its timestamp would fall outside the measured window.
-            if (timer < 0) {
+            if (!tickPending) {
                 scheduleTick(startNanos);
             }
             return;
@@ -183,7 +180,7 @@ public final class Publisher implements MqttClient.Listener {
             finish();
             return;
         }
-        if (timer < 0) {
+        if (!tickPending) {
             scheduleTick(due);
         }
     }
@@ -193,13 +190,13 @@ public final class Publisher implements MqttClient.Listener {
     }
 
     private void scheduleTick(long atNanos) {
-        // Vert.x timers have millisecond resolution: wake at the next due time, at least 1 ms from now,
-        // and catch up on everything due by then (several messages per tick at high rates).
-        long delayMs = Math.max(1, (atNanos - System.nanoTime() + 999_999) / 1_000_000);
-        timer = vertx.setTimer(delayMs, t -> {
-            timer = -1;
+        // Wake on this connection's event loop at the next due time, and catch up on everything due
+        // by then (several messages per wake-up when the event loop was busy).
+        tickPending = true;
+        pacer.at(atNanos, () -> client.context().runOnContext(v -> {
+            tickPending = false;
             pump();
-        });
+        }));
     }
 
     private void send(long sentEpochNanos) {

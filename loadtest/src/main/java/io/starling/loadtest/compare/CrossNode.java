@@ -26,6 +26,6 @@ final class CrossNode {
     static List<String> args(Leg leg, List<String> endpoints, int duration) {
         String hosts = leg == Leg.SAME_NODE ? endpoints.get(0) : String.join(",", endpoints);
         return List.of(leg.scenario, "--hosts", hosts, "--clients", "10", "--qos", "1", "--payload", "64",
-                "--rate", "1000", "--duration", String.valueOf(duration));
+                "--rate", "1000", "--warmup", Scenario.WARMUP_SECONDS, "--duration", String.valueOf(duration));
     }
 }
