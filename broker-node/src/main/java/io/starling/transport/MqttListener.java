@@ -77,6 +77,11 @@ public final class MqttListener extends VerticleBase {
                 });
         // The socket options the Vert.x NetServer had (SO_REUSEADDR, TCP_NODELAY, ...), applied as it did.
         vx.transport().configure(new NetServerOptions().setTcpNoDelay(true).setReuseAddress(true), false, bootstrap);
+        // One read per connection per pass of the event loop (Netty's default is up to 16, 1 MB):
+        // with hundreds of publishers writing flat out, a pass that read 16 times from each took
+        // so long that the subscribers they flooded were written to a few times a second.
+        bootstrap.childOption(io.netty.channel.ChannelOption.RCVBUF_ALLOCATOR,
+                new io.netty.channel.AdaptiveRecvByteBufAllocator().maxMessagesPerRead(1));
         Promise<Void> bound = Promise.promise();
         ChannelFuture f = bootstrap.bind(config.listenerHost(), config.listenerPort());
         f.addListener(r -> {
