@@ -434,8 +434,9 @@ public final class Channel {
             Congestion.clear(); // QoS 1/2 publishers are slowed by their held acknowledgements instead
         }
         Future<Integer> reached = services.router.publish(name, m);
-        if (qos == 0 && Congestion.signalled()) {
-            slowDown();
+        SessionRef congested = qos == 0 ? Congestion.signalled() : null;
+        if (congested != null) {
+            slowDown(congested);
         }
         if (qos == 2) {
             var keeper = session.inboundKeeper(p.packetId());
@@ -450,30 +451,58 @@ public final class Channel {
         }
     }
 
-    /** True while reading from this client is paused because its QoS 0 messages fill a subscriber's inbox. */
+    /** True while reading from this client is paused because its QoS 0 messages fill a subscriber's backlog. */
     private boolean slowedDown;
+    /** Tells a pause's ends (its turn came, the timer) from those of an earlier pause. */
+    private long slowDownGeneration;
+    private long slowDownTimer = -1;
 
     /**
      * Backpressure for QoS 0, which has no acknowledgement to hold back: stop reading from this
-     * publisher for a moment so that the subscribers it floods can catch up, instead of dropping
-     * what it sends. The pause always ends by itself: a subscriber that never drains cannot stop
-     * a publisher for good, it only slows it down (its inbox then drops, counted as queue_full).
+     * publisher until the subscriber it floods has drained its backlog and wakes it (one publisher
+     * at a time), instead of reading, routing and then dropping what it sends. A paused publisher's
+     * TCP window closes, so a client that writes flat out is held to what its subscribers take.
+     * A subscriber that stops writing holds nobody back for more than a second (then its messages
+     * are dropped, counted as queue_full), and the pause is re-checked every
+     * {@link #SLOW_DOWN_CHECK_MILLIS}.
      */
-    private void slowDown() {
+    private void slowDown(SessionRef congested) {
         if (slowedDown || state != State.CONNECTED) {
             return;
         }
         slowedDown = true;
+        long generation = ++slowDownGeneration;
         pauseInput.run();
-        services.vertx.setTimer(SLOW_DOWN_MILLIS, t -> {
-            slowedDown = false;
-            if (state == State.CONNECTED) {
-                resumeInput.run();
+        armSlowDownCheck(congested, generation);
+        congested.whenDrained(() -> context.runOnContext(v -> endSlowDown(generation)));
+    }
+
+    private void armSlowDownCheck(SessionRef congested, long generation) {
+        slowDownTimer = services.vertx.setTimer(SLOW_DOWN_CHECK_MILLIS, t -> {
+            slowDownTimer = -1;
+            if (slowedDown && generation == slowDownGeneration && congested.congested() && congested.holdsPublishers()) {
+                armSlowDownCheck(congested, generation); // still its turn to wait
+            } else {
+                endSlowDown(generation);
             }
         });
     }
 
-    private static final long SLOW_DOWN_MILLIS = 2;
+    private void endSlowDown(long generation) {
+        if (!slowedDown || generation != slowDownGeneration) {
+            return;
+        }
+        slowedDown = false;
+        if (slowDownTimer >= 0) {
+            services.vertx.cancelTimer(slowDownTimer);
+            slowDownTimer = -1;
+        }
+        if (state == State.CONNECTED) {
+            resumeInput.run();
+        }
+    }
+
+    private static final long SLOW_DOWN_CHECK_MILLIS = 50;
 
     private void acknowledge(Publish p, int reasonCode) {
         if (p.qos() == 1) {

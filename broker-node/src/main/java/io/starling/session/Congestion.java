@@ -3,16 +3,16 @@ package io.starling.session;
 import io.netty.util.concurrent.FastThreadLocal;
 
 /**
- * A signal from the subscribers of one publish back to its publisher's channel: some local
- * subscriber's inbox of QoS 0 messages is filling faster than it drains. Routing a publish hands
- * its local deliveries over synchronously on the publisher's event loop, so a flag of that thread,
- * cleared before and read after the routing, says it without widening any interface.
+ * A signal from the subscribers of one publish back to its publisher's channel: this local
+ * subscriber has more QoS 0 messages waiting than it writes out. Routing a publish hands its local
+ * deliveries over synchronously on the publisher's event loop, so a slot of that thread, cleared
+ * before and read after the routing, says it without widening any interface.
  */
 final class Congestion {
-    private static final FastThreadLocal<boolean[]> FLAG = new FastThreadLocal<>() {
+    private static final FastThreadLocal<SessionRef[]> SLOT = new FastThreadLocal<>() {
         @Override
-        protected boolean[] initialValue() {
-            return new boolean[1];
+        protected SessionRef[] initialValue() {
+            return new SessionRef[1];
         }
     };
 
@@ -20,14 +20,19 @@ final class Congestion {
     }
 
     static void clear() {
-        FLAG.get()[0] = false;
+        SLOT.get()[0] = null;
     }
 
-    static void signal() {
-        FLAG.get()[0] = true;
+    /** The first congested subscriber of this publish is the one the publisher waits for. */
+    static void signal(SessionRef congested) {
+        SessionRef[] slot = SLOT.get();
+        if (slot[0] == null) {
+            slot[0] = congested;
+        }
     }
 
-    static boolean signalled() {
-        return FLAG.get()[0];
+    /** The congested subscriber, or null. */
+    static SessionRef signalled() {
+        return SLOT.get()[0];
     }
 }

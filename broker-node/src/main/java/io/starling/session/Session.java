@@ -195,7 +195,12 @@ final class Session {
             reportedQueued = q;
             reportedInflight = f;
         }
+        ref.sessionProgress(q, wroteSinceReport);
+        wroteSinceReport = false;
     }
+
+    /** Whether a PUBLISH went out since the last {@link #reportDepth}: QoS 0 flow control's sign of life. */
+    private boolean wroteSinceReport;
 
     private void send() {
         if (channel == null || identifierBeingStored) {
@@ -215,6 +220,7 @@ final class Session {
                 unstore(d);
                 continue;
             }
+            wroteSinceReport = true;
             if (d.qos() == 0) {
                 sendPublish(d, 0, false, now);
                 continue;

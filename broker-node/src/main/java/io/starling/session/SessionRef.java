@@ -41,6 +41,13 @@ final class SessionRef implements Subscriber {
      * in front of the session's bounded queue, grow until the heap ran out.
      */
     private final java.util.concurrent.atomic.AtomicInteger inboxQos0 = new java.util.concurrent.atomic.AtomicInteger();
+    /** The session's queue length, as the session last published it (written on the context only). */
+    private volatile int sessionQueued;
+    /** When the session last wrote a message out. */
+    private volatile long progressNanos = System.nanoTime();
+    /** QoS 0 publishers paused by this subscriber's backlog, woken one at a time as it drains. */
+    private final ConcurrentLinkedQueue<Runnable> drainWaiters = new ConcurrentLinkedQueue<>();
+    private long lastWakeNanos;
     private volatile ContextInternal context;
     private volatile boolean online;
 
@@ -89,19 +96,82 @@ final class SessionRef implements Subscriber {
             // QoS 0 may be lost (spec 4.3.1): past the bound it is dropped and counted, like a full queue.
             // One read of a publisher's socket can carry thousands of small packets, all routed
             // before a pause takes effect: the hard bound leaves room for that above the signal.
-            int signalAt = Math.max(1000, services.config.maxQueuedMessages());
+            int signalAt = signalAt();
             int waiting = inboxQos0.get();
             if (waiting >= signalAt * 10) {
                 services.metrics.dropped(io.starling.metrics.DropReason.QUEUE_FULL);
-                Congestion.signal();
+                if (holdsPublishers()) {
+                    Congestion.signal(this);
+                }
                 return;
             }
-            if (waiting >= signalAt) {
-                Congestion.signal(); // the publisher's channel pauses reading for a moment
+            if (waiting + sessionQueued >= signalAt && holdsPublishers()) {
+                Congestion.signal(this); // the publisher's channel stops reading until this backlog drains
             }
             inboxQos0.incrementAndGet();
         }
         post(delivery);
+    }
+
+    /** QoS 0 backlog (inbox and session queue) from which publishers are paused. */
+    private int signalAt() {
+        return Math.max(1000, services.config.maxQueuedMessages());
+    }
+
+    /** With no write for this long, a subscriber no longer holds its publishers back. */
+    private static final long STUCK_NANOS = 1_000_000_000L;
+    /** At most one paused publisher is woken per this interval (each brings one socket read, up to 64 KB). */
+    private static final long WAKE_INTERVAL_NANOS = 1_000_000;
+
+    /**
+     * Whether QoS 0 publishers should wait for this subscriber: it is congested and still writing.
+     * One that wrote nothing for {@link #STUCK_NANOS} would hold back every other subscriber of its
+     * publishers; its messages are dropped instead (queue_full).
+     */
+    boolean holdsPublishers() {
+        return System.nanoTime() - progressNanos < STUCK_NANOS;
+    }
+
+    /** True while this subscriber's QoS 0 backlog is at or above half the signal level. */
+    boolean congested() {
+        return inboxQos0.get() + sessionQueued >= signalAt() / 2;
+    }
+
+    /** Runs {@code resume} when it is this paused publisher's turn (the backlog drained). Any thread. */
+    void whenDrained(Runnable resume) {
+        drainWaiters.add(resume);
+        if (!congested()) {
+            context.runOnContext(v -> backlogChanged()); // it may have drained before the add
+        }
+    }
+
+    /**
+     * On the context, when the backlog may have shrunk: wakes the next paused publisher, one per
+     * {@link #WAKE_INTERVAL_NANOS} while the backlog is under half the signal level, or at once
+     * when it is empty. Woken together, a thousand publishers would each bring a read of up to
+     * 64 KB, hundreds of times what the subscriber can take, read only to be dropped.
+     */
+    void backlogChanged() {
+        if (drainWaiters.isEmpty() || congested()) {
+            return;
+        }
+        long now = System.nanoTime();
+        if (inboxQos0.get() + sessionQueued == 0 || now - lastWakeNanos >= WAKE_INTERVAL_NANOS) {
+            lastWakeNanos = now;
+            Runnable r = drainWaiters.poll();
+            if (r != null) {
+                r.run();
+            }
+        }
+    }
+
+    /** The session now queues {@code queued} and wrote a message out if {@code wrote}; on the context. */
+    void sessionProgress(int queued, boolean wrote) {
+        sessionQueued = queued;
+        if (wrote) {
+            progressNanos = System.nanoTime();
+        }
+        backlogChanged();
     }
 
     void post(Object item) {
