@@ -71,6 +71,19 @@ public final class BrokerFixture implements BeforeAllCallback, AfterAllCallback 
         return "http://127.0.0.1:" + broker.metricsPort();
     }
 
+    /** The value of one series on /metrics, e.g. {@code starling_messages_dropped_total{reason="queue_full"}}; fails if absent. */
+    public double metric(String series) throws Exception {
+        java.net.http.HttpResponse<String> r = java.net.http.HttpClient.newHttpClient().send(
+                java.net.http.HttpRequest.newBuilder(java.net.URI.create(httpUri() + "/metrics")).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+        for (String line : r.body().split("\n")) {
+            if (line.startsWith(series + " ")) {
+                return Double.parseDouble(line.substring(series.length() + 1));
+            }
+        }
+        throw new AssertionError("not exposed on /metrics: " + series);
+    }
+
     public String tcpUri() {
         return "tcp://127.0.0.1:" + port();
     }

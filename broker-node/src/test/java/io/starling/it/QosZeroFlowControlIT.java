@@ -1,7 +1,6 @@
 package io.starling.it;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.starling.protocol.Connect;
@@ -14,10 +13,6 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
@@ -40,7 +35,7 @@ class QosZeroFlowControlIT {
     @Test
     void aSubscriberThatStopsReadingDoesNotHoldBackThePublisherOrTheOtherSubscribers() throws Exception {
         String topic = "qos0-flow/" + UUID.randomUUID();
-        double droppedBefore = metric("starling_messages_dropped_total{reason=\"queue_full\"}");
+        double droppedBefore = broker.metric("starling_messages_dropped_total{reason=\"queue_full\"}");
         try (Socket stuck = stuckSubscriber(topic);
                 RawV5Client reader = RawV5Client.connected(broker.port(), "reader-" + UUID.randomUUID(), true, null);
                 RawV5Client pub = RawV5Client.connected(broker.port(), "flooder-" + UUID.randomUUID(), true, null)) {
@@ -68,7 +63,7 @@ class QosZeroFlowControlIT {
             }
             assertEquals(MESSAGES, received, "the subscriber that reads gets every message");
         }
-        assertTrue(metric("starling_messages_dropped_total{reason=\"queue_full\"}") - droppedBefore > 0,
+        assertTrue(broker.metric("starling_messages_dropped_total{reason=\"queue_full\"}") - droppedBefore > 0,
                 "the stuck subscriber's messages were dropped and counted");
     }
 
@@ -90,17 +85,5 @@ class QosZeroFlowControlIT {
         assertEquals(0x20, connAck[0] & 0xF0, "CONNACK first");
         assertEquals(0x90, subAck[0] & 0xF0, "then SUBACK");
         return s;
-    }
-
-    private static double metric(String series) throws Exception {
-        HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
-                URI.create(broker.httpUri() + "/metrics")).build(), HttpResponse.BodyHandlers.ofString());
-        for (String line : r.body().split("\n")) {
-            if (line.startsWith(series + " ")) {
-                return Double.parseDouble(line.substring(series.length() + 1));
-            }
-        }
-        assertNull(series, "not exposed: " + series);
-        return 0;
     }
 }

@@ -1,17 +1,12 @@
 package io.starling.it;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.starling.protocol.Ack;
 import io.starling.protocol.Packet;
 import io.starling.protocol.PacketType;
 import io.starling.protocol.Publish;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
@@ -37,8 +32,8 @@ class SlowSubscriberIT {
     void aPublisherFasterThanAnOnlineSubscriberIsSlowedDownAndNothingIsLost() throws Exception {
         String topic = "slow/" + UUID.randomUUID();
         int messages = 60; // fewer than the server's Receive Maximum (100), which a publisher must respect
-        double heldBefore = metric("starling_acknowledgements_held_total");
-        double droppedBefore = metric("starling_messages_dropped_total{reason=\"queue_full\"}");
+        double heldBefore = broker.metric("starling_acknowledgements_held_total");
+        double droppedBefore = broker.metric("starling_messages_dropped_total{reason=\"queue_full\"}");
         try (RawV5Client sub = RawV5Client.connected(broker.port(), "slow-sub-" + UUID.randomUUID(), true, null);
                 RawV5Client pub = RawV5Client.connected(broker.port(), "fast-pub-" + UUID.randomUUID(), true, null)) {
             sub.subscribe(topic, 1);
@@ -48,7 +43,7 @@ class SlowSubscriberIT {
             // The subscriber acknowledges nothing yet: INFLIGHT sent, QUEUED queued, the rest waits.
             int acked = countPubacks(pub, 1500);
             assertEquals(INFLIGHT + QUEUED, acked, "PUBACKs while the subscriber's window and queue are full");
-            assertEquals(messages - INFLIGHT - QUEUED, metric("starling_acknowledgements_held_total") - heldBefore,
+            assertEquals(messages - INFLIGHT - QUEUED, broker.metric("starling_acknowledgements_held_total") - heldBefore,
                     "acknowledgements held");
 
             // The subscriber catches up: every message arrives once, in order, and every PUBACK comes.
@@ -69,7 +64,7 @@ class SlowSubscriberIT {
             acked += countPubacks(pub, 3000);
             assertEquals(messages, acked, "every publish acknowledged once the subscriber caught up");
         }
-        assertEquals(0, metric("starling_messages_dropped_total{reason=\"queue_full\"}") - droppedBefore,
+        assertEquals(0, broker.metric("starling_messages_dropped_total{reason=\"queue_full\"}") - droppedBefore,
                 "nothing dropped for an online subscriber");
     }
 
@@ -81,7 +76,7 @@ class SlowSubscriberIT {
             sub.subscribe(topic, 1);
             sub.disconnect();
         }
-        double droppedBefore = metric("starling_messages_dropped_total{reason=\"queue_full\"}");
+        double droppedBefore = broker.metric("starling_messages_dropped_total{reason=\"queue_full\"}");
         int messages = 30;
         try (RawV5Client pub = RawV5Client.connected(broker.port(), "pub-" + UUID.randomUUID(), true, null)) {
             for (int i = 0; i < messages; i++) {
@@ -89,7 +84,7 @@ class SlowSubscriberIT {
             }
             assertEquals(messages, countPubacks(pub, 3000), "the publisher is not held by an offline session");
         }
-        assertEquals(messages - QUEUED, metric("starling_messages_dropped_total{reason=\"queue_full\"}") - droppedBefore,
+        assertEquals(messages - QUEUED, broker.metric("starling_messages_dropped_total{reason=\"queue_full\"}") - droppedBefore,
                 "the overflow of an offline session is dropped and counted");
         try (RawV5Client back = RawV5Client.connected(broker.port(), subId, false, p -> p.sessionExpiryInterval = 60L)) {
             int n = 0;
@@ -116,17 +111,5 @@ class SlowSubscriberIT {
             }
         }
         return n;
-    }
-
-    private static double metric(String series) throws Exception {
-        HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
-                URI.create(broker.httpUri() + "/metrics")).build(), HttpResponse.BodyHandlers.ofString());
-        for (String line : r.body().split("\n")) {
-            if (line.startsWith(series + " ")) {
-                return Double.parseDouble(line.substring(series.length() + 1));
-            }
-        }
-        assertNull(series, "not exposed: " + series);
-        return 0;
     }
 }
