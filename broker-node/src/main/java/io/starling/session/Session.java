@@ -102,13 +102,12 @@ final class Session {
             // waits until the queue is back under it; a publisher cannot have more than its
             // Receive Maximum waiting, so the excess is bounded by the publishers' windows.
             d = holdAcceptance(d);
-        } else if (queue.size() >= max && (d.qos() > 0 || channel == null
-                || !channel.outbound().writable())) {
+        } else if (queue.size() >= max && overflowDrops(d, max)) {
             services.metrics.dropped(DropReason.QUEUE_FULL);
             if (!overflowLogged) {
                 overflowLogged = true;
                 log.warn("client {}: session queue is full ({} messages, mqtt.max-queued-messages); further "
-                        + "messages are dropped and counted in starling_messages_dropped_total{{reason=\"queue_full\"}}",
+                        + "messages are dropped and counted in starling_messages_dropped_total{reason=\"queue_full\"}",
                         clientId, queue.size());
             }
             d.accepted();
@@ -126,6 +125,27 @@ final class Session {
         queue.add(d);
         pump();
     }
+
+    /**
+     * Whether a message that finds the queue at mqtt.max-queued-messages is dropped (QoS 1/2 that
+     * reach here cannot be held: offline, or past the backstop).
+     */
+    private boolean overflowDrops(Delivery d, int max) {
+        if (d.qos() > 0 || channel == null) {
+            return true;
+        }
+        if (channel.outbound().writable()) {
+            return false; // written out at once
+        }
+        // QoS 0 flow control pauses the publishers once this backlog reaches its signal level, but
+        // only after their current socket read (up to 64 KB of messages), which still arrives. For a
+        // subscriber that keeps writing it is queued, up to QOS0_OVERSHOOT times the limit, so that
+        // one that falls behind for a moment loses nothing; a stuck one's is dropped at the limit.
+        return queue.size() >= max * QOS0_OVERSHOOT || !ref.holdsPublishers();
+    }
+
+    /** How far past mqtt.max-queued-messages QoS 0 already read from paused publishers is queued. */
+    static final int QOS0_OVERSHOOT = 10;
 
     /**
      * How far beyond mqtt.max-queued-messages an online session's queue may grow while publishers'

@@ -67,6 +67,58 @@ class QosZeroFlowControlIT {
                 "the stuck subscriber's messages were dropped and counted");
     }
 
+    /**
+     * The pause takes effect after the publisher's current socket read, whose messages (up to
+     * 64 KB of them) still arrive once the subscriber's backlog reached the signal level. A
+     * subscriber that only falls behind for a moment must get them all: they are queued past
+     * mqtt.max-queued-messages, not dropped.
+     */
+    @Test
+    void aSubscriberThatFallsBehindForAMomentLosesNothing() throws Exception {
+        String topic = "qos0-behind/" + UUID.randomUUID();
+        int messages = 100_000; // about 10 MB: more than the socket buffers hold
+        double droppedBefore = broker.metric("starling_messages_dropped_total{reason=\"queue_full\"}");
+        try (Socket sub = stuckSubscriber(topic);
+                Socket pub = new Socket()) {
+            pub.connect(new InetSocketAddress("127.0.0.1", broker.port()), 5_000);
+            pub.setSoTimeout(5_000);
+            pub.getOutputStream().write(PacketEncoder.encode(new Connect(MqttVersion.V5, "burst-" + UUID.randomUUID(),
+                    true, 60, Properties.EMPTY, null, null, null), MqttVersion.V5).getBytes());
+            assertEquals(0x20, RawClient.readPacket(pub.getInputStream())[0] & 0xF0, "CONNACK");
+            // One write of many small messages: the broker's reads of it are as full as they get.
+            byte[] one = PacketEncoder.encode(new Publish(0, false, false, topic, 0, Properties.EMPTY,
+                    "y".repeat(60).getBytes(java.nio.charset.StandardCharsets.UTF_8)), MqttVersion.V5).getBytes();
+            byte[] burst = new byte[one.length * messages];
+            for (int i = 0; i < messages; i++) {
+                System.arraycopy(one, 0, burst, i * one.length, one.length);
+            }
+            CompletableFuture<Void> written = CompletableFuture.runAsync(() -> {
+                try {
+                    pub.getOutputStream().write(burst);
+                    pub.getOutputStream().flush();
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            Thread.sleep(500); // behind, but for less than the second after which it would count as stuck
+            InputStream in = new java.io.BufferedInputStream(sub.getInputStream());
+            int received = 0;
+            while (received < messages) {
+                byte[] packet = RawClient.readPacket(in); // the socket's 5 s timeout bounds each wait
+                assertTrue(packet != null, "the connection stays open");
+                if ((packet[0] & 0xF0) == 0x30) {
+                    received++;
+                }
+            }
+            written.get(10, TimeUnit.SECONDS);
+        } catch (java.net.SocketTimeoutException e) {
+            throw new AssertionError("messages stopped arriving; dropped meanwhile: "
+                    + (broker.metric("starling_messages_dropped_total{reason=\"queue_full\"}") - droppedBefore), e);
+        }
+        assertEquals(0, broker.metric("starling_messages_dropped_total{reason=\"queue_full\"}") - droppedBefore,
+                "nothing dropped for a subscriber that keeps up in the end");
+    }
+
     /** Subscribes at QoS 0 on a socket with a small receive buffer, then never reads again. */
     private static Socket stuckSubscriber(String topic) throws Exception {
         Socket s = new Socket();
