@@ -49,6 +49,20 @@ class StarlingScenariosIT extends ScenarioChecks {
     }
 
     @Test
+    void connectStormWarmUpIsAStormOfItsOwnThatTheResultLeavesOut() throws Exception {
+        double before = connectionsAccepted();
+        Result r = run("connect-storm", "--clients", "200", "--duration", "5", "--warmup", "5");
+        assertEquals(200, r.connectsAttempted(), "only the measured storm is counted");
+        assertEquals(200, r.connectsSucceeded());
+        assertEquals(0, r.errors(), r.errorsByKindText());
+        assertEquals(400, connectionsAccepted() - before, "the broker saw the warm-up storm as well");
+    }
+
+    private static double connectionsAccepted() {
+        return broker.services().metrics().registry().get("starling_connections_accepted").counter().count();
+    }
+
+    @Test
     void crossNodeOnOneNodeListedTwice() throws Exception {
         // Both "nodes" are the same broker: checks the plumbing of the two-host form; the real
         // two-node run is in the README.
