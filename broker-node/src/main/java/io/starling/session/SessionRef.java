@@ -317,6 +317,17 @@ final class SessionRef implements Subscriber {
         deferredTakes.clear();
         waiting.forEach(Runnable::run);
         String previous = claim.previousOwner();
+        if (session == null && !req.cleanStart() && services.transfer.localNode().equals(previous)) {
+            // This node may have claimed the identifier while adopting the sessions of a node that
+            // died, with this CONNECT ahead of the adopted state in the mailbox (which waits behind
+            // this attach): the client resumes the stored session, not an empty one, and the
+            // adoption leaves it alone.
+            String adoptedFromNode = services.registry.takeAdoption(clientId);
+            if (adoptedFromNode != null) {
+                recoverFromStore(ch, req, adoptedFromNode);
+                return;
+            }
+        }
         if (previous == null || previous.equals(services.transfer.localNode())) {
             attachHere(ch, req);
             return;
@@ -342,6 +353,9 @@ final class SessionRef implements Subscriber {
                 resume();
                 return;
             } else if (ar.result().outcome() == SessionTransfer.Outcome.STATE) {
+                if (ar.result().adoptedFrom() != null) {
+                    adoptedFrom = ar.result().adoptedFrom();
+                }
                 importFrom(ar.result().state(), previous);
             }
             attachHere(ch, req);
@@ -425,6 +439,14 @@ final class SessionRef implements Subscriber {
      */
     void handOver(String toNode, boolean cleanStart, io.starling.cluster.forwarding.NodeLinks.Reply reply) {
         Session s = session;
+        if (!dead && s == null && services.registry.isAdopting(clientId)) {
+            // This node is adopting the session from a node that died, and the state is not in
+            // this mailbox yet: asked again behind it, so that the session moves on rather than
+            // an empty one being answered while the adopted copy settles here (the requester's
+            // take timeout bounds the wait).
+            services.vertx.setTimer(ADOPTION_RETRY_MS, t -> post((Task) r -> r.handOver(toNode, cleanStart, reply)));
+            return;
+        }
         if (dead || s == null) {
             reply.ok(SessionTransfer.answer(SessionTransfer.Outcome.NONE, null));
             return;
@@ -454,8 +476,10 @@ final class SessionRef implements Subscriber {
         services.registry.remove(clientId, this);
         services.transfer.startRelaying(clientId, this);
         log.info("client {}: session handed over to node {}", clientId, toNode);
-        reply.ok(SessionTransfer.answer(SessionTransfer.Outcome.STATE, state));
+        reply.ok(SessionTransfer.answer(SessionTransfer.Outcome.STATE, state, adoptedFrom));
     }
+
+    private static final long ADOPTION_RETRY_MS = 10;
 
     /**
      * This node is leaving (SIGTERM): the client is disconnected (5.0: 0x8B) and a session that

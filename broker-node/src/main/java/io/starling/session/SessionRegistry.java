@@ -8,6 +8,13 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 public final class SessionRegistry {
     private final ConcurrentHashMap<String, SessionRef> refs = new ConcurrentHashMap<>();
+    /**
+     * Client identifiers this node is adopting from a node that died, to that node: from just
+     * before the claim until the adopted state is in the session's mailbox order. A CONNECT whose
+     * claim lands in between finds the identifier already this node's but no session yet, and
+     * must take the session from the store instead of starting an empty one (SessionRef#claimed).
+     */
+    private final ConcurrentHashMap<String, String> adopting = new ConcurrentHashMap<>();
     private final Services services;
 
     SessionRegistry(Services services) {
@@ -70,12 +77,13 @@ public final class SessionRegistry {
             services.store.awaitSafe();
             java.util.List<Object[]> found = new java.util.ArrayList<>();
             for (String clientId : services.store.localSessions()) {
+                adopting.put(clientId, node);
                 long epoch = services.transfer.claimIfOwnedBy(clientId, node);
-                if (epoch > 0) {
-                    SessionState state = services.store.load(clientId);
-                    if (state != null) {
-                        found.add(new Object[] {clientId, state, epoch});
-                    }
+                SessionState state = epoch > 0 ? services.store.load(clientId) : null;
+                if (state != null) {
+                    found.add(new Object[] {clientId, state, epoch});
+                } else {
+                    adopting.remove(clientId, node);
                 }
             }
             return found;
@@ -83,6 +91,7 @@ public final class SessionRegistry {
             if (ar.failed()) {
                 org.slf4j.LoggerFactory.getLogger(SessionRegistry.class)
                         .warn("adopting the sessions of node {} failed: {}", node, ar.cause().toString());
+                adopting.values().removeIf(node::equals);
                 done.tryComplete();
                 return;
             }
@@ -96,14 +105,30 @@ public final class SessionRegistry {
                 long epoch = (Long) f[2];
                 io.vertx.core.Promise<Void> one = io.vertx.core.Promise.promise();
                 adopted.add(one.future());
-                adopt((String) f[0]).post((SessionRef.Task) r -> {
-                    r.recovered(state, epoch, node);
+                String clientId = (String) f[0];
+                adopt(clientId).post((SessionRef.Task) r -> {
+                    if (adopting.remove(clientId, node)) { // else a CONNECT here took it from the store first
+                        r.recovered(state, epoch, node);
+                    }
                     one.complete();
                 });
             }
             io.vertx.core.Future.join(adopted).onComplete(x -> done.tryComplete());
         });
         return done.future();
+    }
+
+    /** Whether this node is adopting the session of {@code clientId} from a node that died. */
+    boolean isAdopting(String clientId) {
+        return adopting.containsKey(clientId);
+    }
+
+    /**
+     * Takes over this node's pending adoption of {@code clientId}'s session: returns the dead
+     * node it came from, or null if there is none; the adoption itself then leaves it alone.
+     */
+    String takeAdoption(String clientId) {
+        return adopting.remove(clientId);
     }
 
     /** Every session on this node, for leaving the cluster. */

@@ -55,7 +55,12 @@ final class SessionTransfer {
     enum Outcome { NONE, STATE, STALE }
 
     /** The answer to TAKE: the session state when {@link Outcome#STATE}. */
-    record Taken(Outcome outcome, SessionState state) {
+    /**
+     * @param adoptedFrom the dead node the old owner adopted the session from (null if none): it
+     *     goes with the session, since messages on their way to that node are delivered, once its
+     *     sessions are adopted, only to sessions adopted from it, wherever they moved since
+     */
+    record Taken(Outcome outcome, SessionState state, String adoptedFrom) {
     }
 
     /** Claims {@code clientId} for this node; the outcome arrives on {@code context}. */
@@ -86,13 +91,26 @@ final class SessionTransfer {
         appendString(body, clientId);
         return links.request(node, CHANNEL, body, TAKE_TIMEOUT_MS).map(b -> {
             Outcome o = Outcome.values()[b.getByte(0)];
-            return new Taken(o, o == Outcome.STATE ? SessionState.decode(clientId, b.getBytes(1, b.length())) : null);
+            if (o != Outcome.STATE) {
+                return new Taken(o, null, null);
+            }
+            int len = b.getInt(1);
+            String adoptedFrom = len == 0 ? null : b.getString(5, 5 + len, "UTF-8");
+            return new Taken(o, SessionState.decode(clientId, b.getBytes(5 + len, b.length())), adoptedFrom);
         });
     }
 
     static Buffer answer(Outcome outcome, SessionState state) {
+        return answer(outcome, state, null);
+    }
+
+    static Buffer answer(Outcome outcome, SessionState state, String adoptedFrom) {
         Buffer b = Buffer.buffer().appendByte((byte) outcome.ordinal());
-        return state == null ? b : b.appendBytes(state.encode());
+        if (state == null) {
+            return b;
+        }
+        byte[] from = adoptedFrom == null ? new byte[0] : adoptedFrom.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        return b.appendInt(from.length).appendBytes(from).appendBytes(state.encode());
     }
 
     /** The old owner's routes found a message for a session that moved: it goes on to the new owner. */
