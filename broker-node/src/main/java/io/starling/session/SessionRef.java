@@ -9,6 +9,7 @@ import io.starling.topic.TopicName;
 import io.vertx.core.Context;
 import io.vertx.core.internal.ContextInternal;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
 import java.util.concurrent.atomic.AtomicReferenceFieldUpdater;
 import org.slf4j.Logger;
@@ -233,10 +234,26 @@ final class SessionRef implements Subscriber {
             }
             process(item);
             if (!onContext() || ++n == BATCH) {
-                context.runOnContext(v -> drain()); // moved by that item, or let other work run
+                if (onContext()) {
+                    yieldToIo();
+                } else {
+                    context.runOnContext(v -> drain()); // moved by that item
+                }
                 return;
             }
         }
+    }
+
+    /**
+     * Drains on after the event loop's next pass over its sockets. A task queued with runOnContext
+     * would run in the same pass: Netty 4.2 runs queued tasks for up to a second before it polls
+     * I/O again, so a busy mailbox re-queuing itself starved every connection of its event loop
+     * (ADR 0008). A scheduled task, even due at once, waits for the next pass; emit runs the drain
+     * on the session's context, as runOnContext would.
+     */
+    private void yieldToIo() {
+        ContextInternal here = context;
+        here.nettyEventLoop().schedule(() -> here.emit(v -> drain()), 0, TimeUnit.NANOSECONDS);
     }
 
     private void resume() {
