@@ -147,7 +147,7 @@ public final class LoadRun {
         List<MqttClient> subs = new ArrayList<>();
         for (Plan.SubscriberSpec spec : plan.subscribers()) {
             MqttClient c = newClient(spec.clientId(), spec.host());
-            c.listener(new ReceivingListener(verifier.addReceiver(spec.publishers())));
+            c.listener(new ReceivingListener(verifier.addReceiver(spec.publishers()), spec.reference()));
             subs.add(c);
         }
         List<Publisher> pubs = new ArrayList<>();
@@ -222,9 +222,11 @@ public final class LoadRun {
     /** Checks each delivery against the verifier and records its latency. */
     private final class ReceivingListener implements MqttClient.Listener {
         private final DeliveryVerifier.Receiver receiver;
+        private final boolean reference;
 
-        ReceivingListener(DeliveryVerifier.Receiver receiver) {
+        ReceivingListener(DeliveryVerifier.Receiver receiver, boolean reference) {
             this.receiver = receiver;
+            this.reference = reference;
         }
 
         @Override
@@ -234,7 +236,7 @@ public final class LoadRun {
                 stats.error("foreign-message");
                 return;
             }
-            stats.messageReceived(h.sentEpochNanos(), nowNanos);
+            stats.messageReceived(h.sentEpochNanos(), nowNanos, reference);
         }
     }
 
@@ -385,6 +387,7 @@ public final class LoadRun {
             receiveWindow = (lastReceive - measureFrom) / 1e9;
         }
         Histogram lat = stats.latency();
+        Histogram ref = stats.referenceLatency();
         Histogram con = stats.connectLatency();
         DeliveryVerifier.Totals t = totals != null ? totals : new DeliveryVerifier.Totals(0, 0, 0, 0, 0, 0);
         int publishers = messaging ? o.publishers : 0;
@@ -394,6 +397,7 @@ public final class LoadRun {
                 stats.sent.sum(), stats.received.sum(), t.expected(), sentMeasured, receivedMeasured,
                 measured > 0 ? sentMeasured / measured : 0, receiveWindow > 0 ? receivedMeasured / receiveWindow : 0,
                 lat.getTotalCount(), pct(lat, 50), pct(lat, 90), pct(lat, 99), pct(lat, 99.9), lat.getMaxValue(),
+                ref.getTotalCount(), pct(ref, 50), pct(ref, 99),
                 t.lost(), t.duplicates(), t.outOfOrder(),
                 stats.connectsAttempted.sum(), stats.connectsSucceeded.sum(), stats.connectsFailed.sum(),
                 stats.connectRate(), pct(con, 50), pct(con, 99), con.getMaxValue(),

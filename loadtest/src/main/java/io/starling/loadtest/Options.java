@@ -297,8 +297,9 @@ public final class Options {
     /** Subscriber connections the scenario opens. */
     public int subscriberCount() {
         switch (scenario) {
-            case P2P:
             case CROSS_NODE:
+                return 2 * clients; // one on the other node, one on the publisher's (the reference)
+            case P2P:
             case FAN_OUT:
             case SHARED:
                 return clients;

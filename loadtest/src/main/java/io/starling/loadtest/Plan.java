@@ -13,7 +13,16 @@ import java.util.List;
 public record Plan(List<SubscriberSpec> subscribers, List<PublisherSpec> publishers, int plainClients,
                    boolean sharedGroup) {
 
-    public record SubscriberSpec(String clientId, Options.HostPort host, List<String> filters, int[] publishers) {
+    /**
+     * @param reference in {@code cross-node}, a subscriber on its publisher's own node: its latency
+     *     is recorded apart, as the same-node reference that the cross-node deliveries of the same
+     *     messages, at the same moments, are compared with
+     */
+    public record SubscriberSpec(String clientId, Options.HostPort host, List<String> filters, int[] publishers,
+                                 boolean reference) {
+        public SubscriberSpec(String clientId, Options.HostPort host, List<String> filters, int[] publishers) {
+            this(clientId, host, filters, publishers, false);
+        }
     }
 
     public record PublisherSpec(int index, String clientId, Options.HostPort host, String topic, long cap) {
@@ -34,6 +43,9 @@ public record Plan(List<SubscriberSpec> subscribers, List<PublisherSpec> publish
                     String topic = base + "/" + i;
                     subs.add(new SubscriberSpec(idBase + "s" + i, cross ? last : hosts.get(i % hosts.size()),
                             List.of(topic), new int[]{i}));
+                    if (cross) {
+                        subs.add(new SubscriberSpec(idBase + "r" + i, first, List.of(topic), new int[]{i}, true));
+                    }
                     pubs.add(new PublisherSpec(i, idBase + "p" + i, cross ? first : hosts.get(i % hosts.size()),
                             topic, cap(o, i)));
                 }

@@ -16,6 +16,7 @@ public record Result(
         double sendRate, double receiveRate,
         long latencyCount, long latencyP50Us, long latencyP90Us, long latencyP99Us, long latencyP999Us,
         long latencyMaxUs,
+        long sameNodeLatencyCount, long sameNodeLatencyP50Us, long sameNodeLatencyP99Us,
         long lost, long duplicates, long outOfOrder,
         long connectsAttempted, long connectsSucceeded, long connectsFailed, double connectRate,
         long connectLatencyP50Us, long connectLatencyP99Us, long connectLatencyMaxUs,
@@ -49,6 +50,9 @@ public record Result(
         m.put("latencyP99Us", latencyP99Us);
         m.put("latencyP999Us", latencyP999Us);
         m.put("latencyMaxUs", latencyMaxUs);
+        m.put("sameNodeLatencyCount", sameNodeLatencyCount);
+        m.put("sameNodeLatencyP50Us", sameNodeLatencyP50Us);
+        m.put("sameNodeLatencyP99Us", sameNodeLatencyP99Us);
         m.put("lost", lost);
         m.put("duplicates", duplicates);
         m.put("outOfOrder", outOfOrder);
@@ -91,6 +95,12 @@ public record Result(
             sb.append(String.format(Locale.ROOT, "throughput sent %.1f msg/s, received %.1f msg/s%n", sendRate, receiveRate));
             sb.append(String.format(Locale.ROOT, "latency    p50 %d us, p90 %d us, p99 %d us, p99.9 %d us, max %d us (%d samples)%n",
                     latencyP50Us, latencyP90Us, latencyP99Us, latencyP999Us, latencyMaxUs, latencyCount));
+            if (sameNodeLatencyCount > 0) {
+                sb.append(String.format(Locale.ROOT, "same node  p50 %d us, p99 %d us (%d samples): the same messages to "
+                                + "subscribers on the publishers' node; the hop adds %d us at p99%n",
+                        sameNodeLatencyP50Us, sameNodeLatencyP99Us, sameNodeLatencyCount,
+                        latencyP99Us - sameNodeLatencyP99Us));
+            }
             sb.append(String.format(Locale.ROOT, "integrity  lost %d, duplicates %d, out-of-order %d%n",
                     lost, duplicates, outOfOrder));
         }

@@ -39,6 +39,9 @@ public final class Stats {
     /** Connect latency in microseconds, from the TCP connect attempt to CONNACK. */
     private final Recorder connectLatency = new Recorder(3);
     private final Histogram latencyTotal = new Histogram(3);
+    /** cross-node: the latency of the same messages to subscribers on the publishers' own node. */
+    private final Recorder referenceLatency = new Recorder(3);
+    private final Histogram referenceLatencyTotal = new Histogram(3);
     private final Histogram connectLatencyTotal = new Histogram(3);
 
     /** Epoch nanos from which messages count (end of warm-up); Long.MAX_VALUE until publishing starts. */
@@ -101,12 +104,17 @@ public final class Stats {
 
     /** Records a delivery whose header carries this send time, received now. */
     public void messageReceived(long sentEpochNanos, long nowNanoTime) {
+        messageReceived(sentEpochNanos, nowNanoTime, false);
+    }
+
+    /** As above; a {@code reference} delivery's latency goes to {@link #referenceLatency()} instead. */
+    public void messageReceived(long sentEpochNanos, long nowNanoTime, boolean reference) {
         received.increment();
         if (sentEpochNanos >= measureFromEpochNanos) {
             receivedMeasured.increment();
             long micros = (EpochClock.toEpochNanos(nowNanoTime) - sentEpochNanos) / 1000;
             // Across processes the two clocks' bases differ by microseconds; never record below 0.
-            latency.recordValue(Math.max(0, micros));
+            (reference ? referenceLatency : latency).recordValue(Math.max(0, micros));
             lastMeasuredReceiveNanos.accumulateAndGet(nowNanoTime, Math::max);
         }
     }
@@ -119,6 +127,11 @@ public final class Stats {
     public synchronized Histogram latency() {
         latencyTotal.add(latency.getIntervalHistogram());
         return latencyTotal;
+    }
+
+    public synchronized Histogram referenceLatency() {
+        referenceLatencyTotal.add(referenceLatency.getIntervalHistogram());
+        return referenceLatencyTotal;
     }
 
     public synchronized Histogram connectLatency() {

@@ -35,10 +35,18 @@ class PlanAndJsonTest {
     }
 
     @Test
-    void crossNodePublishesOnFirstAndSubscribesOnLast() throws Exception {
+    void crossNodePublishesOnFirstAndSubscribesOnLastWithAReferenceOnFirst() throws Exception {
         Plan plan = Plan.of(Options.parse("cross-node", "--clients", "4", "--hosts", "a:1,b:2,c:3"), "r");
         plan.publishers().forEach(p -> assertEquals("a", p.host().host()));
-        plan.subscribers().forEach(s -> assertEquals("c", s.host().host()));
+        assertEquals(8, plan.subscribers().size());
+        for (Plan.PublisherSpec p : plan.publishers()) {
+            // Each message goes to one subscriber on the last node and one (the reference) on the publisher's.
+            java.util.List<Plan.SubscriberSpec> mine = plan.subscribers().stream()
+                    .filter(s -> s.filters().equals(java.util.List.of(p.topic()))).toList();
+            assertEquals(2, mine.size());
+            assertEquals(1, mine.stream().filter(s -> !s.reference() && s.host().host().equals("c")).count());
+            assertEquals(1, mine.stream().filter(s -> s.reference() && s.host().host().equals("a")).count());
+        }
     }
 
     @Test

@@ -70,6 +70,9 @@ class StarlingScenariosIT extends ScenarioChecks {
                 "--hosts", hostPort() + "," + hostPort());
         Result r = new LoadRun(o, System.err).run();
         assertExact(r);
+        assertEquals(2 * r.sent(), r.expected(), "each message to the other node's subscriber and to the reference");
+        assertEquals(r.latencyCount(), r.sameNodeLatencyCount(), "as many reference deliveries as cross-node ones");
+        assertTrue(r.sameNodeLatencyP99Us() > 0);
     }
 
     @Test

@@ -85,17 +85,16 @@ public final class Comparison {
                 log("warm-up against the 2-node cluster");
                 load.run(List.of("cross-node", "--hosts", String.join(",", cluster.endpoints()), "--clients", "10",
                         "--qos", "1", "--rate", "0", "--duration", String.valueOf(Math.min(10, 2 * o.duration))), 10);
+                commands.put("cross-node", load.commandLine(CrossNode.args(List.of("HOST1:PORT", "HOST2:PORT"),
+                        o.duration)));
                 for (int round = 1; round <= o.runs; round++) {
-                    for (CrossNode.Leg leg : CrossNode.Leg.values()) {
-                        List<String> args = CrossNode.args(leg, cluster.endpoints(), o.duration);
-                        commands.put("cross-node " + leg.label, load.commandLine(CrossNode.args(leg,
-                                List.of("HOST1:PORT", "HOST2:PORT"), o.duration)));
-                        Map<String, String> r = load.run(args, o.duration);
-                        results.add("cross-node", leg.label, r);
-                        log(String.format("round %d/%d cross-node %-10s p99 = %s µs", round, o.runs, leg.label,
-                                Report.number(FlatJson.number(r, "latencyP99Us"))));
-                        Thread.sleep(1000);
-                    }
+                    Map<String, String> r = load.run(CrossNode.args(cluster.endpoints(), o.duration), o.duration);
+                    results.add("cross-node", CrossNode.CROSS_NODE, r);
+                    results.add("cross-node", CrossNode.SAME_NODE, CrossNode.sameNodeLeg(r));
+                    log(String.format("round %d/%d cross-node p99 = %s µs, same node p99 = %s µs (same messages)",
+                            round, o.runs, Report.number(FlatJson.number(r, "latencyP99Us")),
+                            Report.number(FlatJson.number(r, "sameNodeLatencyP99Us"))));
+                    Thread.sleep(1000);
                 }
             }
         }

@@ -52,6 +52,22 @@ class ComparisonReportTest {
         assertTrue(md.contains("starling cmd") && md.contains("mosquitto version 2.0.11"), md);
     }
 
+    @Test
+    void theCrossNodeHopIsTheDifferenceBetweenTheTwoLegsOfOneRun() {
+        Results results = new Results();
+        // Per run: cross-node p99, same-node (reference) p99. Medians 2,600 and 2,400: the hop is 200.
+        for (double[] run : new double[][] {{2600, 2400}, {1900, 1700}, {3100, 2900}}) {
+            Map<String, String> r = result("latencyP99Us", run[0], 0);
+            r.put("sameNodeLatencyP99Us", String.valueOf(run[1]));
+            results.add("cross-node", CrossNode.CROSS_NODE, r);
+            results.add("cross-node", CrossNode.SAME_NODE, CrossNode.sameNodeLeg(r));
+        }
+        String md = new Report(results, List.of(), new Comparison.Options(), new LinkedHashMap<>(), "s", "m", "c",
+                "mosquitto", Instant.EPOCH).markdown();
+        assertTrue(md.contains("| µs | 200 (2,600 − 2,400) | no cluster | - | ≤ 1,000 µs | yes |"), md);
+        assertTrue(md.contains("| cross-node | same node | latencyP99Us | 2,400, 1,700, 2,900 | 2,400 |"), md);
+    }
+
     private static Map<String, String> result(String key, double value, int lost) {
         Map<String, String> r = new LinkedHashMap<>();
         r.put(key, String.valueOf(value));
