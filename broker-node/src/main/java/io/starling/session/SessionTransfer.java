@@ -54,8 +54,9 @@ final class SessionTransfer {
     /** What the previous owner answered to TAKE. */
     enum Outcome { NONE, STATE, STALE }
 
-    /** The answer to TAKE: the session state when {@link Outcome#STATE}. */
     /**
+     * The answer to TAKE: the session state when {@link Outcome#STATE}.
+     *
      * @param adoptedFrom the dead node the old owner adopted the session from (null if none): it
      *     goes with the session, since messages on their way to that node are delivered, once its
      *     sessions are adopted, only to sessions adopted from it, wherever they moved since

@@ -93,7 +93,8 @@ final class Report {
             double same = results.median("cross-node", CrossNode.SAME_NODE, "latencyP99Us");
             double cross = results.median("cross-node", CrossNode.CROSS_NODE, "latencyP99Us");
             md.append("| Two Starling nodes, 10 publishers, QoS 1, 1,000 msg/s, each message to a subscriber on the other "
-                    + "node and one on the publisher's: p99 of the first minus p99 of the second | µs | ").append(number(cross - same)).append(" (").append(number(cross))
+                    + "node and one on the publisher's: p99 of the first minus p99 of the second | µs | ")
+                    .append(number(cross - same)).append(" (").append(number(cross))
                     .append(" − ").append(number(same)).append(") | no cluster | - | ≤ 1,000 µs | ")
                     .append(cross - same <= 1000 ? "yes" : "**no**").append(" | ")
                     .append(integrity("cross-node", CrossNode.CROSS_NODE)).append(" |\n");
