@@ -144,7 +144,10 @@ final class Session {
         return queue.size() >= max * QOS0_OVERSHOOT || !ref.holdsPublishers();
     }
 
-    /** How far past mqtt.max-queued-messages QoS 0 already read from paused publishers is queued. */
+    /**
+     * How far past its pause level QoS 0 already read from paused publishers is kept: in the
+     * session queue (times mqtt.max-queued-messages) and in the inbox in front of it (SessionRef).
+     */
     static final int QOS0_OVERSHOOT = 10;
 
     /**

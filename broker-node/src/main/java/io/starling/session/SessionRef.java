@@ -111,7 +111,7 @@ final class SessionRef implements Subscriber {
             // before a pause takes effect: the hard bound leaves room for that above the signal.
             int signalAt = signalAt();
             int waiting = inboxQos0;
-            if (waiting >= signalAt * 10) {
+            if (waiting >= signalAt * Session.QOS0_OVERSHOOT) {
                 services.metrics.dropped(io.starling.metrics.DropReason.QUEUE_FULL);
                 if (holdsPublishers()) {
                     Congestion.signal(this);

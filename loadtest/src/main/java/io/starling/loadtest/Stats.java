@@ -102,12 +102,10 @@ public final class Stats {
         }
     }
 
-    /** Records a delivery whose header carries this send time, received now. */
-    public void messageReceived(long sentEpochNanos, long nowNanoTime) {
-        messageReceived(sentEpochNanos, nowNanoTime, false);
-    }
-
-    /** As above; a {@code reference} delivery's latency goes to {@link #referenceLatency()} instead. */
+    /**
+     * Records a delivery whose header carries this send time, received now; a {@code reference}
+     * delivery's latency goes to {@link #referenceLatency()} instead.
+     */
     public void messageReceived(long sentEpochNanos, long nowNanoTime, boolean reference) {
         received.increment();
         if (sentEpochNanos >= measureFromEpochNanos) {
