@@ -119,6 +119,13 @@ public final class Broker {
         metrics.gauge("starling_retained_messages", "retained messages", () -> router.retained().size());
         metrics.gauge("starling_cluster_members", "members of the Hazelcast cluster, as this node sees it",
                 () -> member.hazelcast().getLifecycleService().isRunning() ? member.memberCount() : 0);
+        // What an operator (or a rolling restart) waits for before taking the next node away: with
+        // cluster.backup-count 1, a second node lost before the first one's backups are rebuilt
+        // takes the only copy of some sessions and messages with it.
+        metrics.gauge("starling_cluster_safe", "1 while every partition of the shared state has its configured "
+                        + "backups, 0 while they are being rebuilt after a member joined or left",
+                () -> member.hazelcast().getLifecycleService().isRunning()
+                        && member.hazelcast().getPartitionService().isClusterSafe() ? 1 : 0);
     }
 
     /**

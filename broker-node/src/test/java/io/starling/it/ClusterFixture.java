@@ -213,6 +213,30 @@ public final class ClusterFixture implements BeforeAllCallback, BeforeEachCallba
         return nodes.get(node).metricsPort;
     }
 
+    /**
+     * The value of one series on the node's /metrics, e.g. {@code starling_cluster_safe}, or NaN
+     * when the node does not answer or does not expose it.
+     */
+    public double metric(int node, String series) {
+        try {
+            java.net.http.HttpResponse<String> r = java.net.http.HttpClient.newBuilder()
+                    .connectTimeout(java.time.Duration.ofSeconds(2)).build().send(
+                    java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + metricsPort(node)
+                            + "/metrics")).timeout(java.time.Duration.ofSeconds(5)).build(),
+                    java.net.http.HttpResponse.BodyHandlers.ofString());
+            for (String line : r.body().split("\n")) {
+                if (line.startsWith(series + " ")) {
+                    return Double.parseDouble(line.substring(series.length() + 1));
+                }
+            }
+        } catch (IOException e) {
+            // not answering: NaN
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return Double.NaN;
+    }
+
     public String name(int node) {
         return nodes.get(node).name;
     }

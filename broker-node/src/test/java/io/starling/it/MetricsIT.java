@@ -117,6 +117,7 @@ class MetricsIT {
         assertEquals(3, value(after, "starling_messages_queued"), "QoS 1, retained QoS 1, QoS 2 for the offline session");
         assertEquals(0, value(after, "starling_messages_inflight"));
         assertEquals(1, value(after, "starling_cluster_members"));
+        assertEquals(1, value(after, "starling_cluster_safe"), "a one-member cluster has nothing to rebuild");
         assertEquals(0, value(after, "starling_messages_forwarded_total{direction=\"out\"}"), "one node forwards nothing");
         assertTrue(after.containsKey("starling_forwards_failed_total"));
         assertTrue(after.containsKey("starling_wills_published_total"));
