@@ -50,6 +50,9 @@ public final class BrokerMetrics {
     private final Counter forwarded;
     private final Counter forwardsReceived;
     private final Counter forwardsFailed;
+    private final Counter internalErrors;
+    /** By reason code; created on first use. */
+    private final AtomicReferenceArray<Counter> publishesRefused = new AtomicReferenceArray<>(256);
     private final Timer deliveryLatency;
     private final AtomicLong connections = new AtomicLong();
     private final AtomicLong maxConnections = new AtomicLong();
@@ -90,6 +93,9 @@ public final class BrokerMetrics {
         forwardsFailed = Counter.builder("starling_forwards_failed")
                 .description("QoS 1/2 forwards whose node left or whose link broke before it accepted them")
                 .register(registry);
+        internalErrors = Counter.builder("starling_internal_errors")
+                .description("connections closed (5.0: DISCONNECT 0x83) because handling their input failed inside "
+                        + "the broker; each is logged with its stack trace").register(registry);
         acceptancesHeld = Counter.builder("starling_acknowledgements_held")
                 .description("QoS 1/2 publishes whose PUBACK/PUBREC waited for room in a subscriber's full queue "
                         + "(backpressure instead of loss)").register(registry);
@@ -203,6 +209,27 @@ public final class BrokerMetrics {
                     .description("connections closed or CONNECTs refused for breaking the protocol, by reason")
                     .register(registry);
             protocolErrors.set(i, c);
+        }
+        c.increment();
+    }
+
+    /** Handling a connection's input failed inside the broker (a bug): the connection was closed. */
+    public void internalError() {
+        internalErrors.increment();
+    }
+
+    /**
+     * A QoS 1/2 PUBLISH the broker could not take: 5.0 got {@code reasonCode} in its PUBACK/PUBREC,
+     * 3.1.1 (which has no such codes) had its connection closed without one, so that it resends.
+     */
+    public void publishRefused(int reasonCode) {
+        int i = reasonCode & 0xFF;
+        Counter c = publishesRefused.get(i);
+        if (c == null) {
+            c = Counter.builder("starling_publishes_refused").tag("reason", ReasonCode.name(reasonCode))
+                    .description("QoS 1/2 publishes the broker could not take, by reason: 5.0 got the reason code, "
+                            + "3.1.1 had its connection closed without PUBACK/PUBREC").register(registry);
+            publishesRefused.set(i, c);
         }
         c.increment();
     }

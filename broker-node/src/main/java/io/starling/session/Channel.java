@@ -153,20 +153,46 @@ public final class Channel {
         log.info("client {} ({}) broke [{}]: {}; closing with {}", clientId == null ? "<before CONNECT>" : clientId,
                 out.remoteAddress(), v.rule(), v.getMessage(), ReasonCode.name(v.reasonCode()));
         services.metrics.protocolError(v.reasonCode());
+        lastWord(v.reasonCode(), v.getMessage(), "[" + v.rule() + "] " + v.getMessage());
+        close(true);
+    }
+
+    /**
+     * Handling this connection's input failed inside the broker (the transport logged it): the
+     * client is told 0x83 (5.0) and the connection closes, as for a violation but counted as ours.
+     */
+    public void onInternalError(Throwable cause, MqttVersion decoderVersion) {
+        if (version == null) {
+            version = decoderVersion;
+        }
+        if (state == State.CLOSED) {
+            return;
+        }
+        services.metrics.internalError();
+        String why = "the broker failed handling this connection's input (" + cause.getClass().getSimpleName() + ")";
+        lastWord(ReasonCode.IMPLEMENTATION_SPECIFIC_ERROR, why, why);
+        close(true);
+    }
+
+    /**
+     * What the client hears before its connection is closed for {@code reasonCode}: before CONNACK
+     * a refusing CONNACK (5.0, or 3.1.1 for an unsupported version [MQTT-3.1.2-2]), after it a
+     * DISCONNECT (5.0 only; 3.1.1 has none from the server).
+     */
+    private void lastWord(int reasonCode, String connAckText, String disconnectText) {
         if (state == State.AWAIT_CONNECT || state == State.CONNECTING) {
             MqttVersion ver = version;
-            if (v.reasonCode() == ReasonCode.UNSUPPORTED_PROTOCOL_VERSION) {
+            if (reasonCode == ReasonCode.UNSUPPORTED_PROTOCOL_VERSION) {
                 // [MQTT-3.1.2-2] answer CONNACK 0x84 (5.0) / return code 1 (3.1.1), then close.
                 out.send(new ConnAck(false, ver == null || !ver.isV5()
                         ? ReasonCode.V3_UNACCEPTABLE_PROTOCOL_VERSION : ReasonCode.UNSUPPORTED_PROTOCOL_VERSION,
                         Properties.EMPTY));
             } else if (ver != null && ver.isV5() && state == State.AWAIT_CONNECT) {
-                out.send(new ConnAck(false, v.reasonCode(), reasonString(v.getMessage())));
+                out.send(new ConnAck(false, reasonCode, reasonString(connAckText)));
             }
         } else if (version.isV5()) {
-            out.send(new Disconnect(v.reasonCode(), reasonString("[" + v.rule() + "] " + v.getMessage())));
+            out.send(new Disconnect(reasonCode, reasonString(disconnectText)));
         }
-        close(true);
     }
 
     public void onWritable() {

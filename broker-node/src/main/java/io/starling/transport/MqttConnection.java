@@ -47,7 +47,11 @@ final class MqttConnection extends ChannelInboundHandlerAdapter implements Outbo
     private long lastReceivedNanos = openedNanos;
     private long maxOutboundPacketSize = 268_435_455L + 5;
     private boolean inputBroken;
+    /** Nothing more is sent: a last packet went out, or the socket closed. */
     private boolean closed;
+    /** Half-closed after a last packet: what the client still sends is read and discarded. */
+    private boolean lingering;
+    private io.netty.util.concurrent.ScheduledFuture<?> lingerTimer;
     /**
      * Writes are flushed once per batch, not one by one (a system call each): at the end of a read,
      * or, outside a read (deliveries), in a task queued behind the current one on the event loop.
@@ -62,8 +66,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter implements Outbo
         this.metrics = services.metrics();
         this.onClosed = onClosed;
         this.decoder = new PacketDecoder(services.config().maxPacketSize());
-        this.channel = new Channel(this, services, context,
-                () -> socket.config().setAutoRead(false), () -> socket.config().setAutoRead(true));
+        this.channel = new Channel(this, services, context, () -> setAutoRead(false), () -> setAutoRead(true));
         socket.remoteAddress(); // Netty keeps it from here on, also after the close, for the logs
         metrics.connectionOpened();
     }
@@ -104,9 +107,19 @@ final class MqttConnection extends ChannelInboundHandlerAdapter implements Outbo
         });
     }
 
+    /** Flow control's pauses end with the connection: a lingering one reads until the client's EOF. */
+    private void setAutoRead(boolean on) {
+        if (!lingering) {
+            socket.config().setAutoRead(on);
+        }
+    }
+
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
         context.emit(v -> {
+            if (lingerTimer != null) {
+                lingerTimer.cancel(false);
+            }
             closed = true;
             metrics.connectionClosed();
             channel.onClosed();
@@ -116,8 +129,8 @@ final class MqttConnection extends ChannelInboundHandlerAdapter implements Outbo
 
     private void onData(ByteBuf data) {
         try {
-            if (inputBroken) {
-                return;
+            if (inputBroken || lingering) {
+                return; // after a violation or a last packet, input is read only to be discarded
             }
             lastReceivedNanos = System.nanoTime();
             metrics.bytesReceived(data.readableBytes());
@@ -128,6 +141,14 @@ final class MqttConnection extends ChannelInboundHandlerAdapter implements Outbo
         } catch (ProtocolViolation v) {
             inputBroken = true; // the decoder cannot resynchronize after a bad packet
             channel.onDecodingViolation(v, decoder.version());
+        } catch (RuntimeException | StackOverflowError e) {
+            // A bug of ours, not the client's: the decoder is unusable after it and the session may
+            // be half-way through a packet, so the connection must not stay open (a zombie that
+            // reads nothing more). Its client hears 0x83 and may reconnect; nothing else is touched.
+            inputBroken = true;
+            log.error("connection {} ({}): handling its input failed; closing it", remoteAddress(),
+                    channel.clientId(), e);
+            channel.onInternalError(e, decoder.version());
         } finally {
             data.release();
         }
@@ -185,14 +206,36 @@ final class MqttConnection extends ChannelInboundHandlerAdapter implements Outbo
         return !closed && socket.isWritable();
     }
 
+    /**
+     * Ends the connection so that its client reads the last packet (a refusing CONNACK, a
+     * DISCONNECT with its reason): once that is written, the output is shut down (FIN), what the
+     * client still sends is read and discarded, and the socket closes at the client's EOF or after
+     * {@link #LINGER_MS}. Closing at once would leave unread input in the receive buffer, and the
+     * kernel answers a close over unread input with a reset, which makes the client's stack throw
+     * away the packet it had not read yet (it saw "connection reset", not the reason code).
+     */
     @Override
     public void close() {
-        if (!closed) {
-            closed = true;
-            // After what was written (a CONNACK or DISCONNECT with the reason) has gone out.
-            socket.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+        if (closed) {
+            return;
         }
+        closed = true;
+        lingering = true;
+        socket.config().setAutoRead(true); // a paused connection must be read to see its EOF
+        lingerTimer = socket.eventLoop().schedule(() -> {
+            socket.close();
+        }, LINGER_MS, java.util.concurrent.TimeUnit.MILLISECONDS);
+        socket.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener((ChannelFutureListener) f -> {
+            if (f.isSuccess() && socket instanceof io.netty.channel.socket.DuplexChannel duplex) {
+                duplex.shutdownOutput();
+            } else {
+                socket.close();
+            }
+        });
     }
+
+    /** How long a connection that was given its last packet waits for its client to close. */
+    static final long LINGER_MS = 2_000;
 
     /** host:port, formatted when a log line asks for it rather than kept per connection. */
     @Override

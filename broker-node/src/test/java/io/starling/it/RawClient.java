@@ -33,6 +33,14 @@ final class RawClient implements AutoCloseable {
         return new RawClient(new Socket("127.0.0.1", port));
     }
 
+    /** With a small receive buffer, for a client that reads slowly or not at all: the broker's writes back up. */
+    static RawClient connect(int port, int receiveBufferBytes) throws IOException {
+        Socket s = new Socket();
+        s.setReceiveBufferSize(receiveBufferBytes);
+        s.connect(new java.net.InetSocketAddress("127.0.0.1", port));
+        return new RawClient(s);
+    }
+
     void send(byte... bytes) throws IOException {
         out.write(bytes);
         out.flush();
@@ -100,7 +108,10 @@ final class RawClient implements AutoCloseable {
         return buf.toByteArray();
     }
 
-    /** True when the broker closed the connection (reads past any packets it sent first). */
+    /**
+     * True when the broker closed the connection (reads past any packets it sent first). A reset
+     * is not a close: it throws, since a client may lose what was sent before it.
+     */
     boolean closedByBroker() throws IOException {
         try {
             while (readPacket() != null) {
@@ -109,8 +120,6 @@ final class RawClient implements AutoCloseable {
             return true;
         } catch (SocketTimeoutException e) {
             return false;
-        } catch (IOException e) {
-            return true; // reset
         }
     }
 
