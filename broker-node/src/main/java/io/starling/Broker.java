@@ -41,6 +41,8 @@ public final class Broker {
     private static final long MERGE_SETTLE_MS = 3_000;
 
     public static final String VERSION = "0.1.0";
+    /** Bytes of frames to one node that may wait while its link is down (QoS 0 beyond it is dropped and counted). */
+    private static final long LINK_BUFFER_BYTES = 16L << 20;
     /** How long a SUBACK waits at most for every node to confirm a new route. */
     private static final long ROUTE_SETTLE_TIMEOUT_MS = 5_000;
 
@@ -69,11 +71,11 @@ public final class Broker {
         LocalRoutes localRoutes = new LocalRoutes(vertx, links, routes, ROUTE_SETTLE_TIMEOUT_MS);
         ReplicatedRetainedStore retainedStore = new ReplicatedRetainedStore(member.hazelcast().getMap("starling.retained"),
                 () -> !links.peers().isEmpty());
-        Router router = new Router(retainedStore,
-                routes, localRoutes, new Forwarder(links, metrics, adoptions));
+        Router router = new Router(retainedStore, routes, localRoutes, new Forwarder(links, metrics));
         this.services = new Services(vertx, config, router, metrics, links,
-                new ClientRegistry(member.hazelcast().getMap(ClientRegistry.MAP), links.localNode()),
-                member.hazelcast());
+                new ClientRegistry(member.hazelcast().getMap(ClientRegistry.MAP), links.localNode(),
+                        () -> !links.peers().isEmpty()),
+                adoptions, member.hazelcast());
         // A healed partition merged this member's cluster into the other side's: reload the index.
         member.hazelcast().getLifecycleService().addLifecycleListener(event -> {
             if (event.getState() == com.hazelcast.core.LifecycleEvent.LifecycleState.MERGED) {
@@ -100,10 +102,17 @@ public final class Broker {
                 return null;
             }, false);
         }, left -> {
-            // The dead node's routes stay until its sessions are adopted: what still matches them
-            // waits for the adopters instead of finding no route (issue 3: nothing acknowledged is lost).
-            adoptions.awaitAdopted(left).onComplete(v -> localRoutes.peerLeft(left));
+            services.peerLeft(left);
+            // Recovery from a node that left without handing its sessions over (docs/adr/0010): its
+            // routes stay until every survivor adopted its share, so what still matches them waits
+            // for the adopters instead of finding no route; then each survivor republishes what the
+            // node did not confirm, in order, and says so, and the adopted sessions take what their
+            // new routes brought meanwhile.
             adoptions.nodeLeft(left);
+            adoptions.awaitAdopted(left).onComplete(v -> {
+                localRoutes.peerLeft(left);
+                router.nodeGone(left).onComplete(x -> adoptions.republished(left));
+            });
             services.registry().nodeLeft(left).onComplete(ar -> router.routesSettled()
                     .onComplete(v -> adoptions.adopted(left)));
         });
@@ -141,7 +150,7 @@ public final class Broker {
         BrokerMetrics metrics = new BrokerMetrics(registry);
         RuntimeMetrics runtime = RuntimeMetrics.bind(registry, vertx);
         Readiness readiness = new Readiness();
-        NodeLinks links = new NodeLinks(vertx, "node-" + UUID.randomUUID().toString().substring(0, 8), 100_000);
+        NodeLinks links = new NodeLinks(vertx, "node-" + UUID.randomUUID().toString().substring(0, 8), LINK_BUFFER_BYTES);
         // The result is a plain promise: a failure must not wait for callbacks on a closing Vert.x.
         Promise<Broker> result = Promise.promise();
         // The health endpoints come first, so that a probe sees "not ready" while the node joins.

@@ -19,6 +19,7 @@ public record BrokerConfig(
         int receiveMaximum,
         int maxInflight,
         int maxQueuedMessages,
+        int failoverGraceSeconds,
         long maxSessionExpirySeconds,
         int topicAliasMaximum,
         int sysIntervalSeconds,
@@ -65,6 +66,9 @@ public record BrokerConfig(
                 "QoS 1/2 messages the broker has unacknowledged towards one client");
         key("mqtt.max-queued-messages", 1000, 0, 10_000_000,
                 "messages kept per session beyond the inflight window; overflow is dropped and counted");
+        key("mqtt.failover-grace", 30, 0, 3600,
+                "seconds a session whose client was cut off by a node's failure or leave keeps its publishers "
+                        + "waiting instead of dropping its overflow, while the client reconnects");
         key("mqtt.max-session-expiry", 4_294_967_295L, 0, 4_294_967_295L,
                 "cap on Session Expiry Interval, in seconds");
         key("mqtt.topic-alias-maximum", 10, 0, 65535,
@@ -105,7 +109,7 @@ public record BrokerConfig(
     public BrokerConfig withListenerPort(int port) {
         return new BrokerConfig(listenerHost, port, allowAnonymousNonLoopback, eventLoops, maxPacketSize,
                 maxKeepAliveSeconds, connectTimeoutSeconds, receiveMaximum, maxInflight, maxQueuedMessages,
-                maxSessionExpirySeconds, topicAliasMaximum, sysIntervalSeconds, clusterName, clusterBindHost,
+                failoverGraceSeconds, maxSessionExpirySeconds, topicAliasMaximum, sysIntervalSeconds, clusterName, clusterBindHost,
                 clusterPort, clusterMembers, clusterKubernetesServiceDns, clusterBackupCount, clusterLinkPort,
                 metricsEnabled, metricsHost, metricsPort);
     }

@@ -12,63 +12,148 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * Which nodes have finished adopting the sessions of a node that died. A message that could not
- * be forwarded to the dead node waits until every remaining node has adopted its share (and routes
- * it), then goes to the adopted sessions (issue 3: an acknowledged message survives a SIGKILL).
+ * The two rounds of the cluster's recovery from a node that died (docs/adr/0006, 0010), as each
+ * node follows them: every survivor <b>adopts</b> its share of the dead node's sessions and says
+ * so; once all have, each one <b>republishes</b> what it had sent to the dead node without
+ * confirmation (to the adopted sessions only) and says so. A QoS 1/2 forward that the dead node
+ * did not confirm waits for the first round; an adopted session takes what its new routes bring
+ * only after the second, so a publisher's messages reach it in order (spec 4.6).
+ *
+ * <p>Each round is bounded in time, a survivor that dies too is not waited for, and what is known
+ * of a dead node is forgotten a while after both rounds ended.
  */
 public final class Adoptions {
     public static final byte CHANNEL = 4;
-    private static final long WAIT_MS = 30_000;
+    private static final byte ADOPTED = 1;
+    private static final byte REPUBLISHED = 2;
+    /** How long the first round waits at most. */
+    private static final long ADOPT_WAIT_MS = 30_000;
+    /** How long what is known of a dead node is kept after its rounds ended. */
+    private static final long FORGET_MS = 300_000;
+
+    /** One dead node's recovery as this node sees it. */
+    private static final class Recovery {
+        final Set<String> expected;
+        final Set<String> adopted = ConcurrentHashMap.newKeySet();
+        final Set<String> republished = ConcurrentHashMap.newKeySet();
+        final Promise<Void> allAdopted = Promise.promise();
+        final Promise<Void> allRepublished = Promise.promise();
+
+        Recovery(Set<String> expected) {
+            this.expected = ConcurrentHashMap.newKeySet();
+            this.expected.addAll(expected);
+        }
+    }
 
     private final Vertx vertx;
     private final NodeLinks links;
-    /** Dead node to the nodes that reported adopting its sessions (this one included). */
-    private final Map<String, Set<String>> reported = new ConcurrentHashMap<>();
-    /** Dead node to the nodes expected to report, fixed when this node learns of the death. */
-    private final Map<String, Set<String>> expected = new ConcurrentHashMap<>();
-    private final Map<String, Promise<Void>> complete = new ConcurrentHashMap<>();
+    private final Map<String, Recovery> recoveries = new ConcurrentHashMap<>();
+    /** Reports from nodes that arrived before this node learned of the death itself. */
+    private final Map<String, Set<String>> earlyAdopted = new ConcurrentHashMap<>();
+    private final Map<String, Set<String>> earlyRepublished = new ConcurrentHashMap<>();
 
     public Adoptions(Vertx vertx, NodeLinks links) {
         this.vertx = vertx;
         this.links = links;
-        links.handle(CHANNEL, (from, body, reply) -> report(body.toString(StandardCharsets.UTF_8), from));
+        links.handle(CHANNEL, (from, body, reply) -> {
+            String dead = body.getString(1, body.length(), "UTF-8");
+            report(dead, from, body.getByte(0));
+        });
     }
 
     /** This node learned that {@code dead} left: it waits for the nodes there are now. */
     public void nodeLeft(String dead) {
         Set<String> nodes = new HashSet<>(links.peers());
         nodes.add(links.localNode());
-        expected.put(dead, nodes);
-        check(dead);
+        Recovery r = new Recovery(nodes);
+        if (recoveries.putIfAbsent(dead, r) != null) {
+            return;
+        }
+        vertx.setTimer(ADOPT_WAIT_MS, t -> r.allAdopted.tryComplete());
+        vertx.setTimer(ADOPT_WAIT_MS * 2, t -> r.allRepublished.tryComplete());
+        r.allRepublished.future().onComplete(v -> vertx.setTimer(FORGET_MS, t -> recoveries.remove(dead, r)));
+        Set<String> a = earlyAdopted.remove(dead);
+        if (a != null) {
+            r.adopted.addAll(a);
+        }
+        Set<String> p = earlyRepublished.remove(dead);
+        if (p != null) {
+            r.republished.addAll(p);
+        }
+        // A node that died before this one learned of the first death answers nothing.
+        for (Recovery other : recoveries.values()) {
+            other.expected.remove(dead);
+            check(other);
+        }
+        check(r);
     }
 
     /** This node has adopted (and routes) its share of {@code dead}'s sessions: everyone is told. */
     public void adopted(String dead) {
-        Buffer body = Buffer.buffer(dead, "UTF-8");
+        tell(dead, ADOPTED);
+    }
+
+    /** This node has republished what {@code dead} did not confirm: everyone is told, behind those messages. */
+    public void republished(String dead) {
+        tell(dead, REPUBLISHED);
+    }
+
+    private void tell(String dead, byte op) {
+        Buffer body = Buffer.buffer().appendByte(op).appendString(dead, "UTF-8");
         for (String peer : links.peers()) {
             links.send(peer, CHANNEL, body);
         }
-        report(dead, links.localNode());
+        report(dead, links.localNode(), op);
     }
 
     /** Completes once every remaining node adopted its share of {@code dead}'s sessions, or after a bound. */
     public Future<Void> awaitAdopted(String dead) {
-        Promise<Void> p = complete.computeIfAbsent(dead, d -> Promise.promise());
-        vertx.setTimer(WAIT_MS, t -> p.tryComplete());
-        check(dead);
-        return p.future();
+        Recovery r = recoveries.get(dead);
+        return r == null ? Future.succeededFuture() : r.allAdopted.future();
     }
 
-    private void report(String dead, String node) {
-        reported.computeIfAbsent(dead, d -> ConcurrentHashMap.newKeySet()).add(node);
-        check(dead);
+    /**
+     * Completes once every remaining node has republished what {@code dead} did not confirm, or
+     * after {@code timeoutMs}; at once for a node this one knows nothing about (it joined later,
+     * or the recovery is long over).
+     */
+    public Future<Void> republished(String dead, long timeoutMs) {
+        Recovery r = recoveries.get(dead);
+        if (r == null || r.allRepublished.future().isComplete()) {
+            return Future.succeededFuture();
+        }
+        Promise<Void> bounded = Promise.promise();
+        long timer = vertx.setTimer(timeoutMs, t -> bounded.tryComplete());
+        r.allRepublished.future().onComplete(v -> {
+            vertx.cancelTimer(timer);
+            bounded.tryComplete();
+        });
+        return bounded.future();
     }
 
-    private void check(String dead) {
-        Set<String> want = expected.get(dead);
-        Set<String> have = reported.get(dead);
-        if (want != null && have != null && have.containsAll(want)) {
-            complete.computeIfAbsent(dead, d -> Promise.promise()).tryComplete();
+    private void report(String dead, String node, byte op) {
+        Recovery r = recoveries.get(dead);
+        if (r == null) {
+            // Another node saw the death first: kept until this one sees it too (bounded by the forget timer).
+            (op == ADOPTED ? earlyAdopted : earlyRepublished).computeIfAbsent(dead, d -> {
+                vertx.setTimer(FORGET_MS, t -> {
+                    earlyAdopted.remove(d);
+                    earlyRepublished.remove(d);
+                });
+                return ConcurrentHashMap.newKeySet();
+            }).add(node);
+            return;
+        }
+        (op == ADOPTED ? r.adopted : r.republished).add(node);
+        check(r);
+    }
+
+    private static void check(Recovery r) {
+        if (r.adopted.containsAll(r.expected)) {
+            r.allAdopted.tryComplete();
+        }
+        if (r.republished.containsAll(r.expected)) {
+            r.allRepublished.tryComplete();
         }
     }
 }

@@ -12,27 +12,45 @@ package io.starling.routing;
  * @param seq             the session's sequence number once the message is kept in the replicated
  *                        session store, 0 before
  * @param acceptance      what the publisher's acknowledgement waits for, or null when nothing waits
+ * @param via             how it reached the session: {@link #ROUTED} by this node's routes, or by
+ *                        the path that fills a session in after it moved ({@link #RELAYED} by its
+ *                        old owner, {@link #REPUBLISHED} for a node that died), which a moved
+ *                        session takes before what its new routes bring (spec 4.6, issue 9)
  */
 public record Delivery(Message message, int qos, boolean retain, int[] subscriptionIds, String sharedFilter,
-                       long seq, Acceptance acceptance) {
+                       long seq, Acceptance acceptance, int via) {
     public static final int[] NO_IDS = new int[0];
+    public static final int ROUTED = 0;
+    public static final int RELAYED = 1;
+    public static final int REPUBLISHED = 2;
 
     public Delivery(Message message, int qos, boolean retain, int[] subscriptionIds, String sharedFilter) {
-        this(message, qos, retain, subscriptionIds, sharedFilter, 0, null);
+        this(message, qos, retain, subscriptionIds, sharedFilter, 0, null, ROUTED);
     }
 
     public Delivery withSeq(long s) {
-        return new Delivery(message, qos, retain, subscriptionIds, sharedFilter, s, acceptance);
+        return new Delivery(message, qos, retain, subscriptionIds, sharedFilter, s, acceptance, via);
     }
 
     public Delivery withAcceptance(Acceptance a) {
-        return new Delivery(message, qos, retain, subscriptionIds, sharedFilter, seq, a);
+        return new Delivery(message, qos, retain, subscriptionIds, sharedFilter, seq, a, via);
+    }
+
+    public Delivery withVia(int how) {
+        return new Delivery(message, qos, retain, subscriptionIds, sharedFilter, seq, acceptance, how);
     }
 
     /** The session has it as safely as it will (stored, or not to be stored): the acknowledgement may go. */
     public void accepted() {
         if (acceptance != null) {
             acceptance.done();
+        }
+    }
+
+    /** The session could not take it: the publisher hears why instead of a success. */
+    public void refused(PublishRefused why) {
+        if (acceptance != null) {
+            acceptance.refuse(why);
         }
     }
 }

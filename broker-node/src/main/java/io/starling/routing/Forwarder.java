@@ -1,39 +1,70 @@
 package io.starling.routing;
 
+import io.starling.cluster.forwarding.LinkLostException;
 import io.starling.cluster.forwarding.NodeLinks;
 import io.starling.metrics.BrokerMetrics;
 import io.starling.metrics.DropReason;
+import io.starling.protocol.ReasonCode;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.buffer.Buffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Carries a publish to another node over its {@link NodeLinks} link, once per node, and delivers
- * what other nodes forward here. QoS 1/2 messages are requests: the node answers once it has handed
- * the message to its sessions, and only then does the publisher's PUBACK/PUBREC go out.
+ * what other nodes forward here. QoS 1/2 messages are requests: the node answers once its sessions
+ * have accepted the message, and only then does the publisher's PUBACK/PUBREC go out.
  *
- * <p>Body: {@code byte flags (1 = plain subscriptions), int n, n shared filters, message}.
+ * <p>QoS 1/2 forwards to one node go through its {@link Outbox}, in order: once one fails because
+ * the link broke, the later ones wait behind it rather than overtake it, until the link is back
+ * (all are sent again, in order; the receiver takes a repeat once) or the node is gone (after the
+ * survivors adopted its sessions, all are republished to them, in order). What waits is bounded in
+ * bytes and in time, and a forward that no node took fails: the publisher never hears success for
+ * it (issue 9).
+ *
+ * <p>QoS 0 to a link that is not keeping up pauses the publisher ({@link Congestion}) for up to
+ * a second; past that, or with the link down, it is dropped and counted.
+ *
+ * <p>Body: {@code byte flags (1 = plain subscriptions), int n, n shared filters, adopted-from node, message}.
  */
 public final class Forwarder {
     private static final Logger log = LoggerFactory.getLogger(Forwarder.class);
     public static final byte CHANNEL = 2;
     private static final int DIRECT = 1;
-    /** How long a message whose link broke waits for the node to come back or be declared gone. */
-    private static final long RETRY_MS = 20_000;
+    /** How long forwards wait for a link that stays down while its node is still a member. */
+    private static final long LINK_DOWN_MS = 30_000;
+    /** Bytes of QoS 1/2 forwards that may wait for one node. */
+    private static final long MAX_WAITING_BYTES = 64L << 20;
+    /** Forwards received from one node whose outcome is remembered, so that a repeat is taken once. */
+    private static final int REMEMBERED = 32_768;
+    /** What is known of a node that is gone is dropped this long after it was republished. */
+    private static final long FORGET_MS = 300_000;
+    /** A link congested this long no longer holds QoS 0 publishers back: its overflow is dropped. */
+    private static final long STUCK_NANOS = 1_000_000_000L;
 
     private final NodeLinks links;
     private final BrokerMetrics metrics;
-    private final Adoptions adoptions;
+    private final Map<String, Outbox> outboxes = new ConcurrentHashMap<>();
+    private final Map<String, LinkBacklog> backlogs = new ConcurrentHashMap<>();
+    private final Map<String, Remembered> received = new ConcurrentHashMap<>();
     private Router router;
 
-    public Forwarder(NodeLinks links, BrokerMetrics metrics, Adoptions adoptions) {
+    public Forwarder(NodeLinks links, BrokerMetrics metrics) {
         this.links = links;
         this.metrics = metrics;
-        this.adoptions = adoptions;
+        links.onLinkUp(node -> {
+            Outbox o = outboxes.get(node);
+            if (o != null && o.linkUp()) {
+                outboxes.remove(node, o); // a node back after it was gone (a healed partition) starts afresh
+            }
+        });
     }
 
     void bind(Router r) {
@@ -42,61 +73,258 @@ public final class Forwarder {
     }
 
     /**
-     * @return how many subscriptions it reached there, as far as this node can tell. A QoS 1/2
-     *         message whose node dies first waits until the other nodes have adopted that node's
-     *         sessions, and goes to them.
+     * @param onlyAdoptedFrom when not null, only the sessions adopted from that dead node get it there
+     * @return how many subscriptions it reached there; a QoS 1/2 forward that nobody took fails
      */
-    Future<Integer> forward(String node, Message message, boolean direct, List<String> shared) {
-        return forward(node, message, direct, shared, "");
-    }
-
     Future<Integer> forward(String node, Message message, boolean direct, List<String> shared, String onlyAdoptedFrom) {
-        Buffer body = encode(message, direct, shared, onlyAdoptedFrom);
+        Buffer body = encode(message, direct, shared, onlyAdoptedFrom == null ? "" : onlyAdoptedFrom);
         metrics.forwarded();
         int expected = (direct ? 1 : 0) + shared.size();
         if (message.qos() == 0) {
-            if (!links.send(node, CHANNEL, body)) {
-                metrics.dropped(DropReason.LINK_UNAVAILABLE);
-                return Future.succeededFuture(0);
-            }
-            return Future.succeededFuture(expected);
+            return Future.succeededFuture(sendQos0(node, body) ? expected : 0);
         }
-        return links.request(node, CHANNEL, body).transform(ar -> {
-            if (ar.succeeded()) {
-                return Future.succeededFuture(ar.result().getInt(0));
+        return outboxes.computeIfAbsent(node, Outbox::new)
+                .submit(new Pending(message, direct, shared, onlyAdoptedFrom, body));
+    }
+
+    private boolean sendQos0(String node, Buffer body) {
+        if (links.congested(node)) {
+            LinkBacklog b = backlogs.computeIfAbsent(node, LinkBacklog::new);
+            if (b.holdsPublishers()) {
+                Congestion.signal(b); // the publisher stops being read until the link drains
+            } else {
+                metrics.dropped(DropReason.LINK_UNAVAILABLE); // the node reads nothing: QoS 0 may go
+                return false;
             }
-            return afterLoss(node, message, direct, shared, onlyAdoptedFrom, System.currentTimeMillis() + RETRY_MS);
-        });
+        }
+        if (!links.send(node, CHANNEL, body)) {
+            metrics.dropped(DropReason.LINK_UNAVAILABLE);
+            return false;
+        }
+        return true;
     }
 
     /**
-     * The link broke before the node confirmed the message. If the node left the cluster, its
-     * sessions are adopted by the others, which get the message then; if the link comes back, the
-     * message goes again (a QoS 1 duplicate at worst). Bounded: after that it is counted as failed.
+     * {@code node} is gone and the survivors have adopted its sessions: what it did not confirm is
+     * republished, in order, to the sessions adopted from it.
+     *
+     * @return completes when all of it has been handed on (not when it is accepted)
      */
-    private Future<Integer> afterLoss(String node, Message message, boolean direct, List<String> shared,
-                                      String onlyAdoptedFrom, long deadline) {
-        if (!links.peers().contains(node)) {
-            log.debug("message on {} waits for the adoption of node {}'s sessions", message.topic(), node);
-            return adoptions.awaitAdopted(node).compose(v -> router.republish(node, message, direct, shared));
-        }
-        if (links.isUp(node)) {
-            return forward(node, message, direct, shared, onlyAdoptedFrom);
-        }
-        if (System.currentTimeMillis() > deadline) {
-            metrics.forwardFailed();
-            log.warn("message on {} to node {} not confirmed: the link stayed down", message.topic(), node);
-            return Future.succeededFuture(0);
-        }
-        io.vertx.core.Promise<Integer> later = io.vertx.core.Promise.promise();
-        links.vertx().setTimer(50, t -> afterLoss(node, message, direct, shared, onlyAdoptedFrom, deadline)
-                .onComplete(later));
-        return later.future();
+    Future<Void> nodeGone(String node) {
+        Outbox o = outboxes.computeIfAbsent(node, Outbox::new);
+        o.gone();
+        links.vertx().setTimer(FORGET_MS, t -> outboxes.remove(node, o));
+        received.remove(node);
+        backlogs.remove(node);
+        return Future.succeededFuture();
     }
 
     void noSharedMember(String sharedFilter) {
         metrics.dropped(DropReason.NO_SHARED_MEMBER);
         log.debug("forwarded message for {} found no member here", sharedFilter);
+    }
+
+    /** One QoS 1/2 forward and its outcome. */
+    private static final class Pending {
+        final Message message;
+        final boolean direct;
+        final List<String> shared;
+        final String onlyAdoptedFrom;
+        final Buffer body;
+        final Promise<Integer> result = Promise.promise();
+        /** The link generation it was last sent on (see {@link Outbox#generation}). */
+        long generation;
+
+        Pending(Message message, boolean direct, List<String> shared, String onlyAdoptedFrom, Buffer body) {
+            this.message = message;
+            this.direct = direct;
+            this.shared = shared;
+            this.onlyAdoptedFrom = onlyAdoptedFrom;
+            this.body = body;
+        }
+    }
+
+    /** The QoS 1/2 forwards to one node that it has not confirmed, in the order they were made. */
+    private final class Outbox {
+        final String node;
+        private final LinkedHashMap<Long, Pending> unconfirmed = new LinkedHashMap<>(); // guarded by this
+        private long nextId;
+        private long bytes;
+        /** A forward found the link broken: the others wait, in order, until it is back or the node is gone. */
+        private boolean broken;
+        private boolean gone;
+        /** Counts link-ups: a failure from before the latest one means "send again", not "broken". */
+        private long generation;
+        private long timer = -1;
+
+        Outbox(String node) {
+            this.node = node;
+        }
+
+        synchronized Future<Integer> submit(Pending p) {
+            if (gone) {
+                return router.republish(node, p.message, p.direct, p.shared); // a straggler after the republish
+            }
+            if (bytes + p.body.length() > MAX_WAITING_BYTES) {
+                metrics.forwardFailed();
+                return Future.failedFuture(new PublishRefused(ReasonCode.QUOTA_EXCEEDED,
+                        "too much waits for node " + node));
+            }
+            long id = nextId++;
+            unconfirmed.put(id, p);
+            bytes += p.body.length();
+            if (!broken) {
+                // Under the lock: forwards of every thread reach the link in the order they are kept here.
+                transmit(id, p);
+            }
+            return p.result.future();
+        }
+
+        /** Sends; called with the lock held. */
+        private void transmit(long id, Pending p) {
+            p.generation = generation;
+            links.requestIfUp(node, CHANNEL, p.body).onComplete(ar -> answered(id, p, ar.succeeded()
+                    ? ar.result().getInt(0) : -1, ar.cause()));
+        }
+
+        private void answered(long id, Pending p, int reached, Throwable failure) {
+            synchronized (this) {
+                if (failure == null) {
+                    if (unconfirmed.remove(id) != null) {
+                        bytes -= p.body.length();
+                    }
+                } else if (failure instanceof LinkLostException) {
+                    if (gone || !unconfirmed.containsKey(id)) {
+                        return; // republished, or failed, meanwhile
+                    }
+                    if (p.generation != generation) {
+                        transmit(id, p); // the link came back after this was sent: send it again now
+                    } else if (!broken) {
+                        broken = true;
+                        log.info("link to {} broke: QoS 1/2 forwards to it wait until it is back or the node is gone",
+                                node);
+                        timer = links.vertx().setTimer(LINK_DOWN_MS, t -> linkStayedDown());
+                    }
+                    return;
+                } else if (unconfirmed.remove(id) != null) {
+                    bytes -= p.body.length();
+                }
+            }
+            if (failure == null) {
+                p.result.tryComplete(reached);
+            } else {
+                // The other node failed to take it (its handler threw): not a success.
+                metrics.forwardFailed();
+                p.result.tryFail(new PublishRefused(ReasonCode.UNSPECIFIED_ERROR, "node " + node + ": "
+                        + failure.getMessage()));
+            }
+        }
+
+        /** The link is up again: everything unconfirmed goes again, in order; true if the node had been gone. */
+        synchronized boolean linkUp() {
+            generation++;
+            if (gone) {
+                return true;
+            }
+            broken = false;
+            if (timer >= 0) {
+                links.vertx().cancelTimer(timer);
+                timer = -1;
+            }
+            for (Map.Entry<Long, Pending> e : new ArrayList<>(unconfirmed.entrySet())) {
+                transmit(e.getKey(), e.getValue());
+            }
+            return false;
+        }
+
+        /** The node is still a member but its link stayed down: what waits fails (its publishers hear so). */
+        private void linkStayedDown() {
+            List<Pending> failed;
+            synchronized (this) {
+                timer = -1;
+                if (!broken || gone) {
+                    return;
+                }
+                failed = new ArrayList<>(unconfirmed.values());
+                unconfirmed.clear();
+                bytes = 0;
+            }
+            log.warn("link to {} stayed down for {} ms: {} QoS 1/2 forwards to it failed", node, LINK_DOWN_MS,
+                    failed.size());
+            for (Pending p : failed) {
+                metrics.forwardFailed();
+                p.result.tryFail(new PublishRefused(ReasonCode.UNSPECIFIED_ERROR, "node " + node + " unreachable"));
+            }
+        }
+
+        /** The node is gone and its sessions adopted: what it did not confirm is republished, in order. */
+        void gone() {
+            List<Pending> waiting;
+            synchronized (this) {
+                if (gone) {
+                    return;
+                }
+                gone = true;
+                if (timer >= 0) {
+                    links.vertx().cancelTimer(timer);
+                    timer = -1;
+                }
+                waiting = new ArrayList<>(unconfirmed.values());
+                unconfirmed.clear();
+                bytes = 0;
+            }
+            if (!waiting.isEmpty()) {
+                log.info("node {} is gone: republishing the {} QoS 1/2 messages it did not confirm to the sessions "
+                        + "adopted from it", node, waiting.size());
+            }
+            for (Pending p : waiting) {
+                router.republish(node, p.message, p.direct, p.shared).onComplete(p.result);
+            }
+        }
+    }
+
+    /** QoS 0 flow control towards one node's link: its write queue is the backlog. */
+    private final class LinkBacklog implements Backlog {
+        final String node;
+        private volatile long congestedSince;
+
+        LinkBacklog(String node) {
+            this.node = node;
+        }
+
+        @Override
+        public boolean congested() {
+            boolean c = links.congested(node);
+            if (!c) {
+                congestedSince = 0;
+            } else if (congestedSince == 0) {
+                congestedSince = System.nanoTime();
+            }
+            return c;
+        }
+
+        @Override
+        public boolean holdsPublishers() {
+            long since = congestedSince;
+            if (since == 0) {
+                congested();
+                return true;
+            }
+            return System.nanoTime() - since < STUCK_NANOS;
+        }
+
+        @Override
+        public void whenDrained(Runnable resume) {
+            links.whenWritable(node, resume);
+        }
+    }
+
+    /** The outcomes of the latest forwards received from one node, by message (bounded). */
+    private static final class Remembered extends LinkedHashMap<Long, Future<Integer>> {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<Long, Future<Integer>> eldest) {
+            return size() > REMEMBERED;
+        }
     }
 
     private void onForward(String from, Buffer body, NodeLinks.Reply reply) {
@@ -114,11 +342,30 @@ public final class Forwarder {
         String onlyAdoptedFrom = new String(body.getBytes(pos + 4, pos + 4 + len), StandardCharsets.UTF_8);
         pos += 4 + len;
         Message m = MessageCodec.decode(body.getBytes(pos, body.length()));
-        Future<Integer> reached = router.deliverForwarded(m, (flags & DIRECT) != 0, shared,
-                onlyAdoptedFrom.isEmpty() ? null : onlyAdoptedFrom);
-        if (reply != null) {
-            reached.onComplete(ar -> reply.ok(Buffer.buffer(4).appendInt(ar.succeeded() ? ar.result() : 0)));
+        String adopted = onlyAdoptedFrom.isEmpty() ? null : onlyAdoptedFrom;
+        if (reply == null) {
+            router.deliverForwarded(m, (flags & DIRECT) != 0, shared, adopted);
+            return;
         }
+        // A request sent again after its link came back may have been taken already: once only
+        // (QoS 2 allows no duplicate), answered with the first outcome.
+        long key = adopted == null ? m.id() : ~m.id();
+        Remembered seen = received.computeIfAbsent(from, f -> new Remembered());
+        Future<Integer> reached;
+        synchronized (seen) {
+            reached = seen.get(key);
+            if (reached == null) {
+                reached = router.deliverForwarded(m, (flags & DIRECT) != 0, shared, adopted);
+                seen.put(key, reached);
+            }
+        }
+        reached.onComplete(ar -> {
+            if (ar.succeeded()) {
+                reply.ok(Buffer.buffer(4).appendInt(ar.result()));
+            } else {
+                reply.fail(ar.cause().getMessage());
+            }
+        });
     }
 
     private static Buffer encode(Message m, boolean direct, List<String> shared, String onlyAdoptedFrom) {

@@ -10,7 +10,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * Matches a published message against the subscriptions and hands one delivery to each matching
@@ -18,9 +17,13 @@ import java.util.Set;
  * {@link RouteTable} says which nodes want a topic, this node's {@link SubscriptionIndex} says
  * which of its sessions do. A single node is the same code with an empty route table.
  *
- * <p>Runs on the publisher's event loop; deliveries hop to each subscriber's own context through
- * its mailbox, and forwards leave on one ordered link per node, which keeps per-publisher order
- * on every node (spec 4.6).
+ * <p>Every way a message is routed (a client's publish, a publish another node forwarded here,
+ * a message republished for a node that died) is one {@link Publication}: local deliveries and
+ * forwards joined into one outcome, which fails if any session or node refused the message.
+ *
+ * <p>Runs on the publisher's event loop (or the link's, for forwards); deliveries hop to each
+ * subscriber's own context through its mailbox, and forwards leave on one ordered link per node,
+ * which keeps per-publisher order on every node (spec 4.6).
  */
 public final class Router {
     private static final Future<Integer>[] COUNTS = counts();
@@ -58,7 +61,8 @@ public final class Router {
      * here and forwards it to the nodes that want it.
      *
      * @return how many subscriptions it reached (5.0 PUBACK says 0x10 when none); complete at once
-     *         unless a QoS 1/2 message went to another node, when it completes as that node accepts it
+     *         unless a QoS 1/2 message went to a session or node that takes time to accept it; failed
+     *         with {@link PublishRefused} when one could not take it
      */
     public Future<Integer> publish(TopicName topic, Message message) {
         if (message.retain()) {
@@ -69,46 +73,19 @@ public final class Router {
                 retained.put(topic, message);
             }
         }
-        Acceptance acceptance = message.qos() > 0 ? new Acceptance() : null;
-        int local = deliverDirect(topic, message, acceptance, null);
-        if (!routes.hasRemoteRoutes()) {
-            return acceptance == null ? count(local) : acceptance.sealed().map(local);
-        }
-        Targets targets = new Targets();
-        routes.match(topic, targets);
-        List<Future<Integer>> remote = null;
-        for (Map.Entry<String, Targets.Node> t : targets.nodes.entrySet()) {
-            Future<Integer> f = forwarder.forward(t.getKey(), message, t.getValue().direct, t.getValue().shared);
-            if (f.isComplete() && f.succeeded()) {
-                local += f.result();
-            } else {
-                if (remote == null) {
-                    remote = new ArrayList<>(targets.nodes.size());
-                }
-                remote.add(f);
+        Publication p = new Publication(message);
+        p.deliverDirect(topic, null);
+        if (routes.hasRemoteRoutes()) {
+            Targets targets = new Targets();
+            routes.match(topic, targets);
+            for (Map.Entry<String, Targets.Node> t : targets.nodes.entrySet()) {
+                p.forward(t.getKey(), t.getValue().direct, t.getValue().shared, null);
+            }
+            for (String sharedFilter : targets.localShared) {
+                p.deliverShared(sharedFilter);
             }
         }
-        for (String sharedFilter : targets.localShared) {
-            local += deliverShared(TopicFilter.of(sharedFilter), message, null, acceptance) ? 1 : 0;
-        }
-        if (acceptance != null) {
-            if (remote == null) {
-                remote = new ArrayList<>(1);
-            }
-            remote.add(acceptance.sealed().map(0));
-        }
-        if (remote == null) {
-            return count(local);
-        }
-        int base = local;
-        List<Future<Integer>> pending = remote;
-        return Future.join(pending).transform(ar -> {
-            int n = base;
-            for (Future<Integer> f : pending) {
-                n += f.succeeded() ? f.result() : 0;
-            }
-            return count(n);
-        });
+        return p.outcome();
     }
 
     /** Publishes a message of this node only ($SYS): never forwarded, retained in this node's store. */
@@ -116,38 +93,39 @@ public final class Router {
         if (message.retain()) {
             retained.put(topic, message);
         }
-        return deliverDirect(topic, message, null, null);
+        Publication p = new Publication(message);
+        p.deliverDirect(topic, null);
+        return p.local;
     }
 
     /**
      * A message another node forwarded: delivered to this node's matching plain subscriptions
      * when {@code direct}, and to one local member of each shared subscription in {@code shared}.
      *
+     * @param onlyAdoptedFrom when not null, it was republished for that dead node: only sessions adopted from it get it
      * @return how many subscriptions it reached here, once the sessions have accepted it
      */
     public Future<Integer> deliverForwarded(Message message, boolean direct, List<String> shared, String onlyAdoptedFrom) {
-        Acceptance acceptance = message.qos() > 0 ? new Acceptance() : null;
-        int n = direct ? deliverDirect(TopicName.of(message.topic()), message, acceptance, onlyAdoptedFrom) : 0;
+        Publication p = new Publication(message);
+        if (direct) {
+            p.deliverDirect(TopicName.of(message.topic()), onlyAdoptedFrom);
+        }
         for (String sharedFilter : shared) {
-            if (deliverShared(TopicFilter.of(sharedFilter), message, null, acceptance)) {
-                n++;
-            } else {
+            if (!p.deliverShared(sharedFilter)) {
                 forwarder.noSharedMember(sharedFilter);
             }
         }
-        return acceptance == null ? count(n) : acceptance.sealed().map(n);
+        return p.outcome();
     }
 
     /**
      * A message that was on its way to {@code deadNode} when it died: once that node's sessions are
-     * adopted, it goes to the adopted sessions only (the others have it already), and its shared
-     * subscriptions go to a member elsewhere.
+     * adopted, it goes to the adopted sessions only (the others have it already), wherever they
+     * are, and its shared subscriptions go to a member elsewhere.
      */
     Future<Integer> republish(String deadNode, Message message, boolean direct, List<String> shared) {
-        Acceptance acceptance = message.qos() > 0 ? new Acceptance() : null;
+        Publication p = new Publication(message);
         TopicName topic = TopicName.of(message.topic());
-        int local = direct ? deliverDirect(topic, message, acceptance, deadNode) : 0;
-        List<Future<Integer>> remote = new ArrayList<>();
         Map<String, List<String>> sharedByNode = new HashMap<>();
         for (String sharedFilter : shared) {
             RouteTable.SharedRoute route = routes.sharedRoute(TopicFilter.of(sharedFilter));
@@ -156,12 +134,13 @@ public final class Router {
                 sharedByNode.computeIfAbsent(node, n -> new ArrayList<>()).add(sharedFilter);
             }
         }
-        Set<String> directNodes = new java.util.HashSet<>();
+        Map<String, Boolean> directNodes = new HashMap<>();
         if (direct) {
+            p.deliverDirect(topic, deadNode);
             routes.match(topic, new RouteTable.Visitor() {
                 @Override
                 public void node(String node) {
-                    directNodes.add(node);
+                    directNodes.put(node, true);
                 }
 
                 @Override
@@ -169,29 +148,17 @@ public final class Router {
                 }
             });
         }
-        Set<String> nodes = new java.util.HashSet<>(directNodes);
-        nodes.addAll(sharedByNode.keySet());
-        for (String node : nodes) {
+        sharedByNode.keySet().forEach(n -> directNodes.putIfAbsent(n, false));
+        for (Map.Entry<String, Boolean> n : directNodes.entrySet()) {
+            String node = n.getKey();
             List<String> sharedHere = sharedByNode.getOrDefault(node, List.of());
             if (node.equals(routes.localNode())) {
-                for (String f : sharedHere) {
-                    local += deliverShared(TopicFilter.of(f), message, null, acceptance) ? 1 : 0;
-                }
+                sharedHere.forEach(p::deliverShared);
             } else if (!node.equals(deadNode)) {
-                remote.add(forwarder.forward(node, message, directNodes.contains(node), sharedHere, deadNode));
+                p.forward(node, n.getValue(), sharedHere, deadNode);
             }
         }
-        if (acceptance != null) {
-            remote.add(acceptance.sealed().map(0));
-        }
-        int base = local;
-        return Future.join(remote).transform(ar -> {
-            int n = base;
-            for (Future<Integer> f : remote) {
-                n += f.succeeded() ? f.result() : 0;
-            }
-            return Future.succeededFuture(n);
-        });
+        return p.outcome();
     }
 
     /** @return true when the client already had this filter (Retain Handling 1, [MQTT-3.3.1-10]). */
@@ -224,6 +191,11 @@ public final class Router {
         return localRoutes.settled();
     }
 
+    /** {@code node} is gone and its sessions adopted: what it did not confirm is republished, in order. */
+    public Future<Void> nodeGone(String node) {
+        return forwarder.nodeGone(node);
+    }
+
     /**
      * Gives a shared-subscription delivery that its member could not complete to another member
      * of the same group (spec 4.8.2): on this node if it has another, else on another node. If no
@@ -243,7 +215,7 @@ public final class Router {
         RouteTable.SharedRoute route = routes.sharedRoute(filter);
         String node = route == null ? null : route.pick(routes.localNode());
         if (node != null) {
-            forwarder.forward(node, delivery.message(), false, List.of(delivery.sharedFilter()));
+            forwarder.forward(node, delivery.message(), false, List.of(delivery.sharedFilter()), null);
             return true;
         }
         if (fallback != null) {
@@ -260,37 +232,6 @@ public final class Router {
         return routes;
     }
 
-    private boolean deliverShared(TopicFilter filter, Message message, String exclude, Acceptance acceptance) {
-        SubscriptionIndex.SharedGroup group = index.sharedGroup(filter);
-        SubscriptionIndex.Entry member = group == null ? null : group.pick(exclude);
-        if (member == null) {
-            return false;
-        }
-        member.subscriber().deliver(accepting(sharedDelivery(message, member.subscription(), filter.value()), acceptance));
-        return true;
-    }
-
-    private static Delivery accepting(Delivery d, Acceptance acceptance) {
-        if (acceptance == null) {
-            return d;
-        }
-        acceptance.expect();
-        return d.withAcceptance(acceptance);
-    }
-
-    private static Delivery sharedDelivery(Message message, Subscription s, String sharedFilter) {
-        // Retain As Published has no meaning for shared subscriptions; RETAIN is 0 for live messages.
-        return new Delivery(message, Math.min(message.qos(), s.qos()), false,
-                s.subscriptionId() == 0 ? Delivery.NO_IDS : new int[] {s.subscriptionId()}, sharedFilter);
-    }
-
-    /** @param onlyAdoptedFrom when not null, only sessions adopted from that dead node get it */
-    private int deliverDirect(TopicName topic, Message message, Acceptance acceptance, String onlyAdoptedFrom) {
-        Matches matches = new Matches(message, acceptance, onlyAdoptedFrom);
-        index.direct().matchTopic(topic.levels(), topic.isSystem(), matches::direct);
-        return matches.deliver();
-    }
-
     @SuppressWarnings("unchecked")
     private static Future<Integer>[] counts() {
         Future<Integer>[] c = new Future[64];
@@ -302,6 +243,94 @@ public final class Router {
 
     private static Future<Integer> count(int n) {
         return n < COUNTS.length ? COUNTS[n] : Future.succeededFuture(n);
+    }
+
+    private static Delivery sharedDelivery(Message message, Subscription s, String sharedFilter) {
+        // Retain As Published has no meaning for shared subscriptions; RETAIN is 0 for live messages.
+        return new Delivery(message, Math.min(message.qos(), s.qos()), false,
+                s.subscriptionId() == 0 ? Delivery.NO_IDS : new int[] {s.subscriptionId()}, sharedFilter);
+    }
+
+    /**
+     * One routing of one message on this node: deliveries to local sessions (which accept QoS 1/2
+     * through one {@link Acceptance}) and forwards to other nodes, joined into one outcome.
+     */
+    private final class Publication {
+        final Message message;
+        final Acceptance acceptance;
+        /** Subscriptions reached whose count is known now. */
+        int local;
+        List<Future<Integer>> remote;
+
+        Publication(Message message) {
+            this.message = message;
+            this.acceptance = message.qos() > 0 ? new Acceptance() : null;
+        }
+
+        /** To this node's matching plain subscriptions; only sessions adopted from {@code onlyAdoptedFrom} if set. */
+        void deliverDirect(TopicName topic, String onlyAdoptedFrom) {
+            Matches matches = new Matches(message, acceptance, onlyAdoptedFrom);
+            index.direct().matchTopic(topic.levels(), topic.isSystem(), matches::direct);
+            local += matches.deliver();
+        }
+
+        /** To one local member of a shared subscription; false when the group has none here. */
+        boolean deliverShared(String sharedFilter) {
+            TopicFilter filter = TopicFilter.of(sharedFilter);
+            SubscriptionIndex.SharedGroup group = index.sharedGroup(filter);
+            SubscriptionIndex.Entry member = group == null ? null : group.pick(null);
+            if (member == null) {
+                return false;
+            }
+            member.subscriber().deliver(accepting(sharedDelivery(message, member.subscription(), sharedFilter),
+                    acceptance, null));
+            local++;
+            return true;
+        }
+
+        void forward(String node, boolean direct, List<String> shared, String onlyAdoptedFrom) {
+            Future<Integer> f = forwarder.forward(node, message, direct, shared, onlyAdoptedFrom);
+            if (f.isComplete() && f.succeeded()) {
+                local += f.result();
+                return;
+            }
+            if (remote == null) {
+                remote = new ArrayList<>(2);
+            }
+            remote.add(f);
+        }
+
+        /** The count of subscriptions reached, once every session and node has accepted it. */
+        Future<Integer> outcome() {
+            if (acceptance == null && remote == null) {
+                return count(local);
+            }
+            List<Future<Integer>> all = remote == null ? new ArrayList<>(1) : remote;
+            if (acceptance != null) {
+                all.add(acceptance.sealed().map(0));
+            }
+            if (all.size() == 1) {
+                int base = local;
+                return base == 0 ? all.get(0) : all.get(0).map(n -> n + base);
+            }
+            int base = local;
+            return Future.all(all).map(v -> {
+                int n = base;
+                for (Future<Integer> f : all) {
+                    n += f.result();
+                }
+                return n;
+            });
+        }
+    }
+
+    private static Delivery accepting(Delivery d, Acceptance acceptance, String onlyAdoptedFrom) {
+        Delivery out = onlyAdoptedFrom == null ? d : d.withVia(Delivery.REPUBLISHED);
+        if (acceptance == null) {
+            return out;
+        }
+        acceptance.expect();
+        return out.withAcceptance(acceptance);
     }
 
     /** The nodes one publish goes to, and the shared subscriptions whose turn falls on this node. */
@@ -364,7 +393,7 @@ public final class Router {
                 SubscriptionIndex.Entry e = direct.get(0);
                 Subscription s = e.subscription();
                 e.subscriber().deliver(accepting(new Delivery(message, Math.min(message.qos(), s.qos()),
-                        s.retainAsPublished() && message.retain(), ids(s), null), acceptance));
+                        s.retainAsPublished() && message.retain(), ids(s), null), acceptance, onlyAdoptedFrom));
             } else if (direct.size() > 1) {
                 deliverMerged();
             }
@@ -399,7 +428,8 @@ public final class Router {
                         ids[i++] = s.subscriptionId();
                     }
                 }
-                subscribers.get(c.getKey()).deliver(accepting(new Delivery(message, qos, retain, ids, null), acceptance));
+                subscribers.get(c.getKey()).deliver(accepting(new Delivery(message, qos, retain, ids, null),
+                        acceptance, onlyAdoptedFrom));
             }
         }
 

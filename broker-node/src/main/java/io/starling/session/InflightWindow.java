@@ -18,8 +18,10 @@ public final class InflightWindow {
         final int packetId;
         Delivery delivery; // replaced only to add its store sequence number
         boolean released;
-        /** False while a QoS 2 message waits for its packet identifier to be backed up before it is sent. */
+        /** False until the PUBLISH went out once (a resend then carries DUP). */
         boolean sent = true;
+        /** False while a QoS 2 message's packet identifier is being journaled: it is sent only after. */
+        boolean stored = true;
 
         Entry(int packetId, Delivery delivery) {
             this.packetId = packetId;

@@ -3,13 +3,14 @@ package io.starling.session;
 import io.vertx.core.Future;
 import io.vertx.core.internal.ContextInternal;
 import java.util.ArrayDeque;
-import java.util.function.Consumer;
+import java.util.function.BiConsumer;
 
 /**
  * Answers to a client's packets, sent in the order the packets came although some answers wait:
  * a PUBACK waits until the nodes the message went to have accepted it, a SUBACK until every node
  * routes the new filter here. [MQTT-4.6.0-2] PUBACKs and [MQTT-4.6.0-3] PUBRECs go out in the order
- * their PUBLISHes were received. While nothing waits, an answer goes out at once.
+ * their PUBLISHes were received. While nothing waits, an answer goes out at once. A condition that
+ * failed is passed on as its failure, never as a success (issue 9).
  *
  * <p>Confined to the connection's context; completions from other threads hop onto it.
  */
@@ -47,19 +48,18 @@ final class OrderedReplies {
     }
 
     /**
-     * Runs {@code send} with the condition's result (null if it failed) once the condition is
-     * complete and everything queued before it went out.
+     * Runs {@code send} with the condition's result, or null and its failure, once the condition
+     * is complete and everything queued before it went out.
      */
-    <T> void after(Future<T> condition, Consumer<T> send) {
+    <T> void after(Future<T> condition, BiConsumer<T, Throwable> send) {
         if (closed) {
             return;
         }
         if (condition.isComplete()) {
-            T value = condition.succeeded() ? condition.result() : null;
-            now(() -> send.accept(value));
+            now(() -> send.accept(condition.result(), condition.cause()));
             return;
         }
-        Slot s = new Slot(() -> send.accept(condition.succeeded() ? condition.result() : null));
+        Slot s = new Slot(() -> send.accept(condition.result(), condition.cause()));
         waiting.add(s);
         condition.onComplete(ar -> {
             if (context.nettyEventLoop().inEventLoop()) {
@@ -68,6 +68,11 @@ final class OrderedReplies {
                 context.runOnContext(v -> ready(s));
             }
         });
+    }
+
+    /** Answers that wait: each is a publish, subscribe or PUBREC whose answer has not gone out. */
+    int waiting() {
+        return waiting.size();
     }
 
     /** The connection is gone: answers still waiting are dropped (the client resends, spec 4.4). */
@@ -83,6 +88,9 @@ final class OrderedReplies {
         s.ready = true;
         while (!waiting.isEmpty() && waiting.peek().ready) {
             waiting.poll().send.run();
+            if (closed) {
+                return; // that answer closed the connection (a refusal to a 3.1.1 client)
+            }
         }
     }
 }

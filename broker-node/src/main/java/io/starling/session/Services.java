@@ -4,10 +4,11 @@ import io.starling.cluster.forwarding.NodeLinks;
 import io.starling.cluster.registry.ClientRegistry;
 import io.starling.config.BrokerConfig;
 import io.starling.metrics.BrokerMetrics;
+import io.starling.routing.Adoptions;
 import io.starling.routing.Router;
 import io.vertx.core.Vertx;
 
-/** What sessions and channels of one node share. Built once at start-up by the broker. */
+/** What sessions and connections of one node share. Built once at start-up by the broker. */
 public final class Services {
     final Vertx vertx;
     final BrokerConfig config;
@@ -16,20 +17,26 @@ public final class Services {
     final SessionRegistry registry;
     final SessionTransfer transfer;
     final SessionStore store;
+    final Adoptions adoptions;
     /** Set when the node starts leaving: new connections are refused. */
     volatile boolean leaving;
 
     public Services(Vertx vertx, BrokerConfig config, Router router, BrokerMetrics metrics, NodeLinks links,
-                    ClientRegistry clients, com.hazelcast.core.HazelcastInstance hazelcast) {
+                    ClientRegistry clients, Adoptions adoptions, com.hazelcast.core.HazelcastInstance hazelcast) {
         this.vertx = vertx;
         this.config = config;
         this.router = router;
         this.metrics = metrics;
+        this.adoptions = adoptions;
         this.registry = new SessionRegistry(this);
         this.transfer = new SessionTransfer(links, clients, registry);
         this.store = new SessionStore(hazelcast.getMap(SessionStore.SESSIONS), hazelcast.getMap(SessionStore.QUEUE),
                 () -> config.clusterBackupCount() > 0 && !links.peers().isEmpty(),
-                () -> hazelcast.getPartitionService().isClusterSafe());
+                () -> hazelcast.getPartitionService().isClusterSafe(),
+                task -> vertx.executeBlocking(() -> {
+                    task.run();
+                    return null;
+                }, false));
     }
 
     public SessionRegistry registry() {
@@ -46,5 +53,10 @@ public final class Services {
 
     public BrokerConfig config() {
         return config;
+    }
+
+    /** A peer left: fences it would have answered are not waited for. */
+    public void peerLeft(String node) {
+        transfer.peerLeft(node);
     }
 }

@@ -1,5 +1,6 @@
 package io.starling.session;
 
+import io.starling.metrics.BrokerMetrics;
 import io.starling.metrics.DropReason;
 import io.starling.protocol.Ack;
 import io.starling.protocol.MqttVersion;
@@ -9,8 +10,10 @@ import io.starling.protocol.Publish;
 import io.starling.protocol.ReasonCode;
 import io.starling.routing.Delivery;
 import io.starling.routing.Message;
+import io.starling.routing.PublishRefused;
 import io.starling.routing.Subscription;
 import io.starling.topic.TopicFilter;
+import io.vertx.core.Future;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -23,87 +26,148 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The server side of one MQTT session (spec 4.1): subscriptions, messages queued and in flight
- * towards the client, and QoS 2 publishes received and awaiting PUBREL. It outlives network
- * connections while its Session Expiry Interval runs.
+ * The server side of one MQTT session (spec 4.1) as plain state: subscriptions, messages queued
+ * and in flight towards the client, QoS 2 publishes received and awaiting PUBREL, and the
+ * publishers' acknowledgements it holds back. It does no I/O and knows no cluster: it sends
+ * through the {@link Outbound} of the attached connection and writes what must outlive this node
+ * to its {@link SessionJournal}; both are ports, so all of it is unit-tested without sockets.
+ * Routing (the subscription index) is the ref's business: this class only keeps the subscriptions.
  *
- * <p>Confinement: every method runs on its {@link SessionRef}'s context, which is the attached
- * channel's context while online. Other threads reach it only through the ref's mailbox.
+ * <p>Confinement: every method runs on its ref's context; journal completions come back through
+ * {@link Host#onContext}.
  */
 final class Session {
     private static final Logger log = LoggerFactory.getLogger(Session.class);
 
+    /** What the session needs of the node it lives on. */
+    interface Host {
+        /** Runs {@code task} on the session's context (journal completions arrive on other threads). */
+        void onContext(Runnable task);
+
+        /** Whether QoS 0 publishers still wait for this subscriber (it keeps writing): see {@link SubscriberBacklog}. */
+        boolean holdsPublishers();
+
+        /** The queue is now {@code queued} long, and a PUBLISH went out since the last report if {@code wrote}. */
+        void progress(int queued, boolean wrote);
+    }
+
+    /** How far past mqtt.max-queued-messages QoS 0 already read from paused publishers is kept (see SubscriberBacklog). */
+    static final int QOS0_OVERSHOOT = 10;
+    /**
+     * How far beyond mqtt.max-queued-messages a queue may grow while publishers' acknowledgements
+     * are held: a backstop against publishers that ignore flow control; past it, messages drop.
+     */
+    static final int HELD_FACTOR = 100;
+
     final String clientId;
-    final SessionRef ref;
-    private final Services services;
+    private final Limits limits;
+    private final BrokerMetrics metrics;
+    private final SessionJournal journal;
+    private final Host host;
 
     MqttVersion version;
     long expirySeconds;
     final Map<String, Subscription> subscriptions = new HashMap<>();
     private final PacketIdAllocator ids = new PacketIdAllocator();
     private final InflightWindow inflight;
-    // Collections start at their smallest (ArrayDeque's default is 16 slots): most sessions are idle
-    // and empty most of the time, and there are tens of thousands of them (issue 4).
+    // Smallest sizes: most sessions are idle and empty, and there are tens of thousands of them.
     private final ArrayDeque<Delivery> queue = new ArrayDeque<>(0);
     private final Set<Integer> inboundQos2 = new HashSet<>();
+    private final HeldAcknowledgements held = new HeldAcknowledgements();
     private boolean overflowLogged;
-    /** The next sequence number for a message kept in the replicated store. */
+    /** The next sequence number for a message kept in the journal. */
     private long nextSeq = 1;
-    /** Something of this session went to the replicated store, so its end must remove it there. */
+    /** Something of this session went to the journal, so its end must remove it there. */
     private boolean stored;
+    /** While a move here settles: what it parks and the ids it has seen; null otherwise. */
+    private MoveSettling settling;
     /**
-     * Ids of the messages this session got since it moved here, while the move settles: until the
-     * old owner has dropped its routes, a message may come both directly and relayed by it, and
-     * must be delivered once (QoS 2 allows no duplicate). Null outside that window.
+     * Until this {@link System#nanoTime()}, publishers' acknowledgements are held for this session
+     * while it is offline, as for an online one: its client was cut off by a node failure or leave
+     * and reconnects elsewhere (issue 9). 0: no grace.
      */
-    private java.util.LinkedHashSet<Long> recentIds;
-    private long dedupeUntilNanos;
-    private static final long DEDUPE_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
-    private static final int DEDUPE_MAX = 100_000;
+    private long graceUntilNanos;
 
     /** The attached connection, or null while offline. */
-    Channel channel;
+    private Outbound out;
     /** True between the session being claimed by a CONNECT and its CONNACK: QoS 0 is queued, not dropped. */
     boolean attaching;
     private OutboundAliases aliases;
     /**
-     * The queue and inflight sizes last reported to the node's gauges: each change is reported as a
-     * difference, so the node's sums need no walk over every session, on whichever context, per scrape.
+     * QoS 2 messages given a packet identifier whose journal write has not completed, in the order
+     * they must be sent: each goes out once it and every one before it is written (spec 4.6), so
+     * the writes overlap instead of costing a round trip per message.
      */
+    private final ArrayDeque<InflightWindow.Entry> awaitingStore = new ArrayDeque<>(0);
+    private boolean wroteSinceReport;
+    /** The depths last reported to the node's gauges, which get differences (no walk per scrape). */
     private int reportedQueued;
     private int reportedInflight;
 
-    Session(String clientId, SessionRef ref, Services services) {
+    /** The node's limits a session obeys. */
+    record Limits(int maxQueued, int maxInflight) {
+    }
+
+    Session(String clientId, Limits limits, BrokerMetrics metrics, SessionJournal journal, Host host) {
         this.clientId = clientId;
-        this.ref = ref;
-        this.services = services;
-        this.inflight = new InflightWindow(services.config.maxInflight());
+        this.limits = limits;
+        this.metrics = metrics;
+        this.journal = journal;
+        this.host = host;
+        this.inflight = new InflightWindow(limits.maxInflight());
+    }
+
+    boolean online() {
+        return out != null;
     }
 
     // ---- deliveries towards the client ----
 
-    /** Accepts a message routed to this session; sends it now or queues it. */
+    /** Accepts a message routed to this session; sends it now, queues it, or holds its publisher back. */
     void deliver(Delivery d) {
-        if (recentIds != null && isDuplicateDuringMove(d)) {
-            d.accepted();
-            return;
+        if (settling != null) {
+            if (settling.over()) {
+                settling = null;
+            } else {
+                switch (settling.admit(d)) {
+                    case PARKED -> {
+                        return; // until the paths that fill the session in are done
+                    }
+                    case DUPLICATE -> {
+                        log.debug("client {}: message {} came twice while the session's move settled; taken once",
+                                clientId, d.message().id());
+                        d.accepted();
+                        return;
+                    }
+                    case DROPPED -> {
+                        metrics.dropped(DropReason.QUEUE_FULL); // QoS 0, past the parking bound
+                        d.accepted();
+                        return;
+                    }
+                    case TAKE -> { }
+                }
+            }
         }
-        if (d.qos() == 0 && channel == null && !attaching) {
+        take(d);
+    }
+
+    private void take(Delivery d) {
+        if (d.qos() == 0 && out == null && !attaching) {
             // QoS 0 messages are not kept for offline clients (spec 3.1.2.4 leaves it to the server).
-            services.metrics.dropped(DropReason.OFFLINE_QOS0);
+            metrics.dropped(DropReason.OFFLINE_QOS0);
             d.accepted();
             return;
         }
-        int max = services.config.maxQueuedMessages();
-        if (queue.size() >= max && d.qos() > 0 && d.acceptance() != null && (channel != null || attaching)
+        int max = limits.maxQueued();
+        if (queue.size() >= max && d.qos() > 0 && d.acceptance() != null && holdsAcknowledgements()
                 && queue.size() < max * HELD_FACTOR) {
-            // Backpressure, not loss: the client is online and reading, only slower than its
-            // publishers. The message is queued beyond the limit and the publisher's PUBACK/PUBREC
-            // waits until the queue is back under it; a publisher cannot have more than its
-            // Receive Maximum waiting, so the excess is bounded by the publishers' windows.
-            d = holdAcceptance(d);
+            // Backpressure, not loss: the client is online (or coming back after a failover) and
+            // only slower than its publishers. The message is queued beyond the limit and its
+            // publisher's PUBACK/PUBREC waits until the queue is back under it.
+            d = held.hold(d);
+            metrics.acceptanceHeld();
         } else if (queue.size() >= max && overflowDrops(d, max)) {
-            services.metrics.dropped(DropReason.QUEUE_FULL);
+            metrics.dropped(DropReason.QUEUE_FULL);
             if (!overflowLogged) {
                 overflowLogged = true;
                 log.warn("client {}: session queue is full ({} messages, mqtt.max-queued-messages); further "
@@ -117,7 +181,16 @@ final class Session {
             // Kept with backups before the publisher is answered: a node's loss cannot take it (issue 3).
             Delivery kept = d.withSeq(nextSeq++);
             stored = true;
-            services.store.saveDelivery(clientId, kept, 0, false).onComplete(ar -> kept.accepted());
+            journal.keep(kept, 0, false).onComplete(ar -> {
+                if (ar.succeeded()) {
+                    kept.accepted();
+                } else {
+                    // Not backed up: the publisher must not hear success (issue 9). The copy here still goes out.
+                    log.warn("client {}: a message for this session could not be backed up: {}", clientId,
+                            ar.cause().toString());
+                    kept.refused(new PublishRefused(ReasonCode.UNSPECIFIED_ERROR, "not backed up"));
+                }
+            });
             d = kept;
         } else {
             d.accepted();
@@ -126,77 +199,25 @@ final class Session {
         pump();
     }
 
+    /** Online, attaching, or offline within a failover grace period: publishers wait instead of messages dropping. */
+    private boolean holdsAcknowledgements() {
+        return out != null || attaching || (graceUntilNanos != 0 && System.nanoTime() - graceUntilNanos < 0);
+    }
+
     /**
      * Whether a message that finds the queue at mqtt.max-queued-messages is dropped (QoS 1/2 that
-     * reach here cannot be held: offline, or past the backstop).
+     * reach here cannot be held: offline past any grace, or past the backstop).
      */
     private boolean overflowDrops(Delivery d, int max) {
-        if (d.qos() > 0 || channel == null) {
+        if (d.qos() > 0 || out == null) {
             return true;
         }
-        if (channel.outbound().writable()) {
+        if (out.writable()) {
             return false; // written out at once
         }
-        // QoS 0 flow control pauses the publishers once this backlog reaches its signal level, but
-        // only after their current socket read (up to 64 KB of messages), which still arrives. For a
-        // subscriber that keeps writing it is queued, up to QOS0_OVERSHOOT times the limit, so that
-        // one that falls behind for a moment loses nothing; a stuck one's is dropped at the limit.
-        return queue.size() >= max * QOS0_OVERSHOOT || !ref.holdsPublishers();
-    }
-
-    /**
-     * How far past its pause level QoS 0 already read from paused publishers is kept: in the
-     * session queue (times mqtt.max-queued-messages) and in the inbox in front of it (SessionRef).
-     */
-    static final int QOS0_OVERSHOOT = 10;
-
-    /**
-     * How far beyond mqtt.max-queued-messages an online session's queue may grow while publishers'
-     * acknowledgements are held: a backstop against publishers that ignore Receive Maximum (MQTT
-     * 3.1.1 has none); past it, messages are dropped. High enough for many publishers at once
-     * (1,000 publishers with 32 messages in flight each fit), about 20 MB for 64-byte messages.
-     */
-    static final int HELD_FACTOR = 100;
-    /** Acknowledgements held until the queue is under its limit again, oldest first. */
-    private final ArrayDeque<io.starling.routing.Acceptance> held = new ArrayDeque<>(0);
-
-    /**
-     * The delivery with an acceptance that completes only when both the usual path has accepted it
-     * (stored, when the session is persistent) and {@link #releaseHeld} let it go.
-     */
-    private Delivery holdAcceptance(Delivery d) {
-        io.starling.routing.Acceptance gate = new io.starling.routing.Acceptance();
-        gate.expect(); // the usual acceptance below
-        gate.expect(); // the release
-        Delivery original = d;
-        gate.sealed().onComplete(ar -> original.accepted());
-        held.add(gate);
-        services.metrics.acceptanceHeld();
-        return d.withAcceptance(gate);
-    }
-
-    /** Lets held acknowledgements go: all of them when {@code all}, else while the queue is under its limit. */
-    private void releaseHeld(boolean all) {
-        int max = services.config.maxQueuedMessages();
-        while (!held.isEmpty() && (all || queue.size() < max + held.size())) {
-            held.poll().done();
-        }
-    }
-
-    private boolean isDuplicateDuringMove(Delivery d) {
-        if (System.nanoTime() - dedupeUntilNanos > 0) {
-            recentIds = null; // the move has settled
-            return false;
-        }
-        if (!recentIds.add(d.message().id())) {
-            log.debug("client {}: message {} came both directly and relayed during a move; delivered once", clientId,
-                    d.message().id());
-            return true;
-        }
-        if (recentIds.size() > DEDUPE_MAX) {
-            recentIds.remove(recentIds.iterator().next());
-        }
-        return false;
+        // QoS 0 already read from publishers when their pause began still arrives: for a
+        // subscriber that keeps writing it is queued up to QOS0_OVERSHOOT times the limit.
+        return queue.size() >= max * QOS0_OVERSHOOT || !host.holdsPublishers();
     }
 
     /** Sends queued messages while the connection is writable and the inflight window has room. */
@@ -205,31 +226,22 @@ final class Session {
         reportDepth();
     }
 
-    /**
-     * Reports what changed in the queue and the inflight window since the last report. Every path
-     * that changes either ends in {@link #pump()} or calls this itself; it is two comparisons when
-     * nothing changed.
-     */
     private void reportDepth() {
         int q = queue.size();
         int f = inflight.size();
         if (q != reportedQueued || f != reportedInflight) {
-            services.metrics.sessionDepthChanged(q - reportedQueued, f - reportedInflight);
+            metrics.sessionDepthChanged(q - reportedQueued, f - reportedInflight);
             reportedQueued = q;
             reportedInflight = f;
         }
-        ref.sessionProgress(q, wroteSinceReport);
+        host.progress(q, wroteSinceReport);
         wroteSinceReport = false;
     }
 
-    /** Whether a PUBLISH went out since the last {@link #reportDepth}: QoS 0 flow control's sign of life. */
-    private boolean wroteSinceReport;
-
     private void send() {
-        if (channel == null || identifierBeingStored) {
+        if (out == null) {
             return;
         }
-        Outbound out = channel.outbound();
         long now = System.currentTimeMillis();
         while (!queue.isEmpty() && out.writable()) {
             Delivery d = queue.peek();
@@ -239,7 +251,7 @@ final class Session {
             queue.poll();
             if (d.message().isExpired(now)) {
                 // [MQTT-3.3.2-5] an expired message not yet sent is deleted.
-                services.metrics.dropped(DropReason.EXPIRED);
+                metrics.dropped(DropReason.EXPIRED);
                 unstore(d);
                 continue;
             }
@@ -251,60 +263,67 @@ final class Session {
             int id = ids.allocate();
             if (d.qos() == 2 && d.seq() > 0) {
                 // QoS 2 is exactly once even if this node dies: a new owner must resend it with the
-                // same packet identifier [MQTT-4.3.3], so that is backed up before the PUBLISH goes.
+                // same packet identifier [MQTT-4.3.3], so that is journaled before the PUBLISH goes.
                 sendAfterStoring(d, id);
-                break;
+                continue;
             }
             if (sendPublish(d, id, false, now)) {
                 inflight.add(id, d);
                 if (d.seq() > 0) {
-                    services.store.saveDelivery(clientId, d, id, false); // a new owner resends it with this id
+                    journal.keep(d, id, false); // a new owner resends it with this id
                 }
             } else {
                 ids.release(id);
                 unstore(d);
             }
         }
-        if (!held.isEmpty()) {
-            releaseHeld(false);
-        }
-        if (overflowLogged && queue.size() < services.config.maxQueuedMessages() / 2) {
+        held.release(queue.size(), limits.maxQueued(), false);
+        if (overflowLogged && queue.size() < limits.maxQueued() / 2) {
             overflowLogged = false;
         }
     }
-
-    /** True while the pump waits for a QoS 2 packet identifier to be backed up (order is kept, spec 4.6). */
-    private boolean identifierBeingStored;
 
     private void sendAfterStoring(Delivery d, int id) {
         inflight.add(id, d);
         InflightWindow.Entry entry = inflight.get(id);
         entry.sent = false;
-        identifierBeingStored = true;
-        services.store.saveDelivery(clientId, d, id, false).onComplete(ar -> ref.post((SessionRef.Task) r -> {
-            identifierBeingStored = false;
-            if (inflight.get(id) == entry && !entry.sent && channel != null) {
-                if (sendPublish(d, id, false, System.currentTimeMillis())) {
-                    entry.sent = true;
-                } else {
-                    inflight.remove(id);
-                    ids.release(id);
-                    unstore(d);
-                }
-            }
-            pump();
+        entry.stored = false;
+        awaitingStore.add(entry);
+        journal.keep(d, id, false).onComplete(ar -> host.onContext(() -> {
+            entry.stored = true; // written, or the write failed: sent all the same, in turn
+            sendStoredInOrder();
         }));
+    }
+
+    /** Sends the QoS 2 messages at the head of {@link #awaitingStore} whose identifier is written. */
+    private void sendStoredInOrder() {
+        if (out == null) {
+            return; // offline: the next attach sends them, in turn
+        }
+        while (!awaitingStore.isEmpty() && awaitingStore.peek().stored) {
+            InflightWindow.Entry e = awaitingStore.poll();
+            if (inflight.get(e.packetId) != e || e.sent) {
+                continue; // completed or moved meanwhile
+            }
+            if (sendPublish(e.delivery, e.packetId, false, System.currentTimeMillis())) {
+                e.sent = true;
+            } else {
+                inflight.remove(e.packetId);
+                ids.release(e.packetId);
+                unstore(e.delivery);
+            }
+        }
+        pump();
     }
 
     private boolean sendPublish(Delivery d, int packetId, boolean dup, long now) {
         Message m = d.message();
         String topic = m.topic();
         Properties props = Properties.EMPTY;
-        int alias = 0;
         boolean newAlias = false;
         if (version.isV5()) {
             Long remaining = m.remainingExpirySeconds(now);
-            alias = aliases.existing(topic);
+            int alias = aliases.existing(topic);
             if (alias == 0) {
                 alias = aliases.assign(topic);
                 newAlias = alias != 0;
@@ -326,18 +345,18 @@ final class Session {
                 props = m.properties();
             }
         }
-        boolean sent = channel.outbound().send(new Publish(d.qos(), dup, d.retain(), topic, packetId, props, m.payload()));
+        boolean sent = out.send(new Publish(d.qos(), dup, d.retain(), topic, packetId, props, m.payload()));
         if (sent) {
-            services.metrics.messageSent(d.qos());
+            metrics.messageSent(d.qos());
             if (!dup) {
-                services.metrics.delivered(m.receivedNanos()); // a resend would count the wait for the client
+                metrics.delivered(m.receivedNanos()); // a resend would count the wait for the client
             }
         } else {
             if (newAlias) {
                 aliases.forget(m.topic());
             }
             // [MQTT-3.1.2-25] too large for the client: discarded as if delivered.
-            services.metrics.dropped(DropReason.TOO_LARGE);
+            metrics.dropped(DropReason.TOO_LARGE);
             log.debug("client {}: message on {} exceeds the client's Maximum Packet Size; dropped", clientId, m.topic());
         }
         return sent;
@@ -346,41 +365,33 @@ final class Session {
     void onPuback(int packetId) {
         InflightWindow.Entry e = inflight.get(packetId);
         if (e != null && e.delivery.qos() == 1) {
-            inflight.remove(packetId);
-            ids.release(packetId);
-            unstore(e.delivery);
-            pump();
+            complete(packetId, e);
         }
     }
 
-    private static final io.vertx.core.Future<Integer> NO_PUBREL = io.vertx.core.Future.succeededFuture(-1);
-    private static final io.vertx.core.Future<Integer> PUBREL_SUCCESS =
-            io.vertx.core.Future.succeededFuture(ReasonCode.SUCCESS);
-    private static final io.vertx.core.Future<Integer> PUBREL_NOT_FOUND =
-            io.vertx.core.Future.succeededFuture(ReasonCode.PACKET_IDENTIFIER_NOT_FOUND);
+    private static final Future<Integer> NO_PUBREL = Future.succeededFuture(-1);
+    private static final Future<Integer> PUBREL_SUCCESS = Future.succeededFuture(ReasonCode.SUCCESS);
+    private static final Future<Integer> PUBREL_NOT_FOUND = Future.succeededFuture(ReasonCode.PACKET_IDENTIFIER_NOT_FOUND);
 
     /**
      * @return the reason code for the PUBREL to send, or -1 when none is sent because the client
-     *         refused the message (PUBREC with a reason code of 0x80 or above ends the flow). For a
-     *         message in the replicated store the PUBREL waits until the PUBREC is backed up: once
-     *         the client has the PUBREL it forgets the packet identifier, so a node adopting the
-     *         session must know to send PUBREL, not the PUBLISH again [MQTT-4.3.3].
+     *         refused the message (PUBREC 0x80 or above ends the flow). For a journaled message the
+     *         PUBREL waits until the PUBREC is written: once the client has the PUBREL it forgets
+     *         the packet identifier, so a node adopting the session must send PUBREL, not the
+     *         PUBLISH again [MQTT-4.3.3].
      */
-    io.vertx.core.Future<Integer> onPubrec(int packetId, int reasonCode) {
+    Future<Integer> onPubrec(int packetId, int reasonCode) {
         InflightWindow.Entry e = inflight.get(packetId);
         if (e == null || e.delivery.qos() != 2) {
             return PUBREL_NOT_FOUND;
         }
         if (reasonCode >= 0x80) {
-            inflight.remove(packetId);
-            ids.release(packetId);
-            unstore(e.delivery);
-            pump();
+            complete(packetId, e);
             return NO_PUBREL;
         }
         e.released = true;
         if (e.delivery.seq() > 0) {
-            return services.store.saveDelivery(clientId, e.delivery, packetId, true).map(ReasonCode.SUCCESS);
+            return journal.keep(e.delivery, packetId, true).map(ReasonCode.SUCCESS);
         }
         return PUBREL_SUCCESS;
     }
@@ -388,11 +399,15 @@ final class Session {
     void onPubcomp(int packetId) {
         InflightWindow.Entry e = inflight.get(packetId);
         if (e != null && e.released) {
-            inflight.remove(packetId);
-            ids.release(packetId);
-            unstore(e.delivery);
-            pump();
+            complete(packetId, e);
         }
+    }
+
+    private void complete(int packetId, InflightWindow.Entry e) {
+        inflight.remove(packetId);
+        ids.release(packetId);
+        unstore(e.delivery);
+        pump();
     }
 
     // ---- QoS 2 publishes from the client ----
@@ -403,27 +418,24 @@ final class Session {
     }
 
     /**
-     * Once a QoS 2 message is routed and accepted, its packet identifier is backed up before the
+     * Once a QoS 2 message is routed and accepted, its packet identifier is journaled before the
      * PUBREC: if this node dies, the node that gets the session knows that a resent PUBLISH with
-     * it is not a new message [MQTT-4.3.3-2]. Not before routing: a resend must be routed if the
-     * first attempt died with the node. Any thread may call the returned function.
+     * it is not a new message [MQTT-4.3.3-2].
      *
-     * @return what the PUBREC waits for, or null when the session is not backed up
+     * @return what the PUBREC waits for after the routing, or null when the session is not journaled
      */
-    java.util.function.Function<Integer, io.vertx.core.Future<Integer>> inboundKeeper(int packetId) {
+    Future<Void> inboundKept(int packetId) {
         if (!persistent()) {
             return null;
         }
         stored = true;
-        SessionStore store = services.store;
-        String id = clientId;
-        return reached -> store.saveInbound(id, packetId).map(reached);
+        return journal.keepInbound(packetId);
     }
 
     boolean inboundQos2Release(int packetId) {
         boolean known = inboundQos2.remove(packetId);
         if (known && stored) {
-            services.store.removeInbound(clientId, packetId);
+            journal.forgetInbound(packetId);
         }
         return known;
     }
@@ -436,34 +448,25 @@ final class Session {
         return inboundQos2.size();
     }
 
-    // ---- subscriptions ----
+    // ---- subscriptions (the ref puts them into the router too) ----
 
-    /** @return true when this filter was already subscribed (Retain Handling 1). */
-    /** The latest write of the session's record, which a SUBACK waits for. */
-    io.vertx.core.Future<Void> recordWritten = io.vertx.core.Future.succeededFuture();
-
+    /** @return true when this filter was already subscribed (Retain Handling 1, [MQTT-3.3.1-10]). */
     boolean subscribe(Subscription sub) {
-        subscriptions.put(sub.filter().value(), sub);
-        boolean existed = services.router.subscribe(ref, sub);
-        recordWritten = ref.persistMeta();
-        return existed;
+        return subscriptions.put(sub.filter().value(), sub) != null;
     }
 
     boolean unsubscribe(TopicFilter filter) {
-        boolean had = subscriptions.remove(filter.value()) != null;
-        boolean existed = services.router.unsubscribe(clientId, filter) || had;
-        ref.persistMeta();
-        return existed;
+        return subscriptions.remove(filter.value()) != null;
     }
 
-    // ---- the replicated store ----
+    // ---- the journal ----
 
-    /** Kept with backups: the session outlives its connection and there is a node to back up to. */
+    /** Journaled: the session outlives its connection and there is a node to back up to. */
     boolean persistent() {
-        return expirySeconds > 0 && services.store.active();
+        return expirySeconds > 0 && journal.active();
     }
 
-    /** What the store keeps besides the messages: expiry, subscriptions, the pending will. */
+    /** What the journal keeps besides the messages: expiry, subscriptions, the pending will. */
     SessionState meta(io.starling.protocol.Connect.Will will) {
         return new SessionState(expirySeconds, new ArrayList<>(subscriptions.values()), List.of(), List.of(), List.of(),
                 will);
@@ -476,13 +479,13 @@ final class Session {
         }
         stored = true;
         for (int id : inboundQos2) {
-            services.store.saveInbound(clientId, id);
+            journal.keepInbound(id);
         }
         for (InflightWindow.Entry e : inflight.inOrder()) {
             if (e.delivery.seq() == 0) {
                 e.delivery = e.delivery.withSeq(nextSeq++);
             }
-            services.store.saveDelivery(clientId, e.delivery, e.packetId, e.released);
+            journal.keep(e.delivery, e.packetId, e.released);
         }
         int n = queue.size();
         for (int i = 0; i < n; i++) {
@@ -491,7 +494,7 @@ final class Session {
                 if (d.seq() == 0) {
                     d = d.withSeq(nextSeq++);
                 }
-                services.store.saveDelivery(clientId, d, 0, false);
+                journal.keep(d, 0, false);
             }
             queue.add(d);
         }
@@ -499,25 +502,29 @@ final class Session {
 
     private void unstore(Delivery d) {
         if (d.seq() > 0) {
-            services.store.removeDelivery(clientId, d.seq());
+            journal.forget(d.seq());
         }
     }
 
     // ---- connection lifecycle ----
 
     /** Binds a new connection: resends what is in flight, in order and with DUP [MQTT-4.4.0-1]. */
-    void attach(Channel ch) {
-        channel = ch;
+    void attach(Outbound connection, MqttVersion v, int clientReceiveMaximum, int clientTopicAliasMaximum) {
+        out = connection;
         attaching = false;
-        version = ch.version();
-        aliases = new OutboundAliases(ch.clientTopicAliasMaximum());
-        inflight.setCapacity(Math.min(ch.clientReceiveMaximum(), services.config.maxInflight()));
+        // A failover's grace runs its whole course: clients reconnect more than once while nodes
+        // come and go (a balancer's health checks lag), and each time its publishers must wait.
+        version = v;
+        aliases = new OutboundAliases(clientTopicAliasMaximum);
+        inflight.setCapacity(Math.min(clientReceiveMaximum, limits.maxInflight()));
         long now = System.currentTimeMillis();
         Iterator<InflightWindow.Entry> it = inflight.inOrder().iterator();
         while (it.hasNext()) {
             InflightWindow.Entry e = it.next();
             if (e.released) {
-                ch.outbound().send(Ack.of(PacketType.PUBREL, e.packetId, ReasonCode.SUCCESS));
+                out.send(Ack.of(PacketType.PUBREL, e.packetId, ReasonCode.SUCCESS));
+            } else if (!e.sent) {
+                continue; // never sent: it goes out in turn once its identifier is written (below)
             } else if (sendPublish(e.delivery, e.packetId, e.sent, now)) {
                 e.sent = true; // [MQTT-3.3.1-1] DUP only on a re-delivery
             } else {
@@ -526,48 +533,73 @@ final class Session {
                 unstore(e.delivery);
             }
         }
-        pump();
+        sendStoredInOrder(); // and pumps
     }
 
-    /** The connection went away; shared-subscription messages not yet delivered go to another member. */
-    void detach() {
-        channel = null;
-        releaseHeld(true); // an offline session keeps what it has; its publishers must not wait for its return
+    /**
+     * The connection went away. Held acknowledgements go unless a failover grace runs: an offline
+     * session keeps what it has, and its publishers must not wait for its return.
+     *
+     * @return shared-subscription messages not yet delivered, for another member (spec 4.8.2)
+     */
+    List<Delivery> detach() {
+        out = null;
+        if (!holdsAcknowledgements()) {
+            held.release(queue.size(), limits.maxQueued(), true);
+        }
         aliases = null;
-        returnSharedDeliveries(true);
+        List<Delivery> back = takeSharedDeliveries();
         reportDepth();
+        return back;
     }
 
-    /** The session ends (expiry, or a clean start replaced it): its state is discarded. */
-    void end() {
-        returnSharedDeliveries(false);
-        for (Subscription s : subscriptions.values()) {
-            services.router.unsubscribe(clientId, s.filter());
-        }
-        subscriptions.clear();
-        int lost = queue.size() + inflight.size();
-        for (int i = 0; i < lost; i++) {
-            services.metrics.dropped(DropReason.SESSION_ENDED);
-        }
-        queue.clear();
-        inflight.clear();
-        inboundQos2.clear();
-        releaseHeld(true);
-        reportDepth();
-        if (stored || services.store.active()) {
-            services.vertx.executeBlocking(() -> {
-                services.store.removeSession(clientId);
-                return null;
-            }, false);
+    /**
+     * Its client was cut off by a node failure or leave: for {@code graceNanos} its publishers are
+     * held back rather than its overflow dropped, so that it loses nothing while it reconnects.
+     */
+    void startGrace(long graceNanos) {
+        graceUntilNanos = Math.max(1, System.nanoTime() + graceNanos);
+    }
+
+    /** The grace ran out with the client still away: held publishers go, the bounded queue applies again. */
+    void graceOver() {
+        graceUntilNanos = 0;
+        if (out == null && !attaching) {
+            held.release(queue.size(), limits.maxQueued(), true);
         }
     }
 
     /**
-     * Spec 4.8.2: a message of a shared subscription that its member did not acknowledge goes to
-     * another member. QoS 2 messages already PUBREC'd stay: the client has them.
+     * The session ends (expiry, or a clean start replaced it): its state is discarded.
+     *
+     * @return shared-subscription messages not yet delivered, for another member (spec 4.8.2)
      */
-    private void returnSharedDeliveries(boolean sessionLivesOn) {
-        List<Delivery> back = new ArrayList<>();
+    List<Delivery> end() {
+        List<Delivery> back = takeSharedDeliveries();
+        subscriptions.clear();
+        int lost = queue.size() + inflight.size() + (settling == null ? 0 : settling.parkedCount());
+        for (int i = 0; i < lost; i++) {
+            metrics.dropped(DropReason.SESSION_ENDED);
+        }
+        queue.clear();
+        inflight.clear();
+        awaitingStore.clear();
+        if (settling != null) {
+            settling.drain().forEach(Delivery::accepted);
+            settling = null;
+        }
+        inboundQos2.clear();
+        held.release(0, limits.maxQueued(), true);
+        reportDepth();
+        if (stored || journal.active()) {
+            journal.forgetSession();
+        }
+        return back;
+    }
+
+    /** Spec 4.8.2: messages of a shared subscription that its member did not acknowledge; PUBREC'd QoS 2 stays. */
+    private List<Delivery> takeSharedDeliveries() {
+        List<Delivery> back = new ArrayList<>(0);
         Iterator<InflightWindow.Entry> it = inflight.inOrder().iterator();
         while (it.hasNext()) {
             InflightWindow.Entry e = it.next();
@@ -586,38 +618,53 @@ final class Session {
             }
             return false;
         });
-        for (Delivery d : back) {
-            // With no other member, a session that lives on keeps the message for its own return.
-            if (!services.router.redeliverShared(d, clientId, sessionLivesOn ? ref : null)) {
-                services.metrics.dropped(DropReason.SESSION_ENDED);
-            }
-        }
+        return back;
     }
 
     /**
-     * Hands the session's messages over to another node (a takeover there): what is in flight, queued
-     * and QoS 2 received leaves this session, which keeps only its subscriptions until released.
+     * Hands the session's messages over to another node (a takeover there): what is in flight,
+     * queued (parked ones included) and QoS 2 received leaves this session, which keeps only its
+     * subscriptions until released. Held publishers go: the new owner has the messages.
      */
     SessionState export() {
         List<SessionState.Inflight> sent = new ArrayList<>(inflight.size());
         for (InflightWindow.Entry e : inflight.inOrder()) {
             sent.add(new SessionState.Inflight(e.packetId, e.released, e.delivery));
         }
+        if (settling != null) {
+            // What is parked goes with the session, taken (journaled) like anything else first.
+            MoveSettling s = settling;
+            settling = null;
+            for (Delivery d : s.drain()) {
+                if (s.isNew(d)) {
+                    take(d);
+                } else {
+                    d.accepted();
+                }
+            }
+        }
+        List<Delivery> queued = new ArrayList<>(queue);
         SessionState st = new SessionState(expirySeconds, new ArrayList<>(subscriptions.values()), sent,
-                new ArrayList<>(queue), new ArrayList<>(inboundQos2), null);
+                queued, new ArrayList<>(inboundQos2), null);
         for (SessionState.Inflight i : sent) {
             ids.release(i.packetId());
         }
         inflight.clear();
+        awaitingStore.clear();
         queue.clear();
-        releaseHeld(true);
+        held.release(0, limits.maxQueued(), true);
         inboundQos2.clear();
         reportDepth();
         return st;
     }
 
-    /** Takes over a session from another node: its flows continue here with the same packet identifiers. */
-    void importState(SessionState st) {
+    /**
+     * Takes over a session from another node: its flows continue here with the same packet
+     * identifiers. Until {@code settleSources} paths that fill it in (the old owner's relay,
+     * republished messages of a dead node) have each said they are done, what this node's own
+     * routes bring is parked behind them, so that each publisher's order holds (spec 4.6).
+     */
+    void importState(SessionState st, int settleSources) {
         for (SessionState.Inflight i : st.inflight()) {
             ids.claim(i.packetId());
             inflight.add(i.packetId(), i.delivery());
@@ -632,14 +679,21 @@ final class Session {
             nextSeq = Math.max(nextSeq, d.seq() + 1);
         }
         stored |= nextSeq > 1 || !inboundQos2.isEmpty();
-        recentIds = new java.util.LinkedHashSet<>();
-        dedupeUntilNanos = System.nanoTime() + DEDUPE_NANOS;
-        st.inflight().forEach(i -> recentIds.add(i.delivery().message().id()));
-        st.queued().forEach(d -> recentIds.add(d.message().id()));
-        for (Subscription s : st.subscriptions()) {
-            subscribe(s);
-        }
+        settling = new MoveSettling(settleSources, limits.maxQueued());
+        st.inflight().forEach(i -> settling.seen(i.delivery().message().id()));
+        st.queued().forEach(d -> settling.seen(d.message().id()));
+        st.subscriptions().forEach(this::subscribe);
         reportDepth();
+    }
+
+    /** One of the paths this session waited for after a move is done: what it parked is taken, in order. */
+    void settleSourceDone() {
+        if (settling == null) {
+            return;
+        }
+        for (Delivery d : settling.sourceDone()) {
+            deliver(d);
+        }
     }
 
     int queued() {
@@ -648,5 +702,9 @@ final class Session {
 
     int inflightCount() {
         return inflight.size();
+    }
+
+    int heldCount() {
+        return held.size();
     }
 }

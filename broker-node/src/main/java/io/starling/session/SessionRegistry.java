@@ -1,35 +1,53 @@
 package io.starling.session;
 
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.internal.VertxInternal;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Client identifier to session on this node. A CONNECT posts itself to the ref's mailbox, so two
  * connects with one identifier are taken one after the other [MQTT-3.1.4-3].
  */
 public final class SessionRegistry {
+    private static final Logger log = LoggerFactory.getLogger(SessionRegistry.class);
+    /** How long adoption waits at most for Hazelcast to promote the backups of a node that left. */
+    private static final long SAFE_WAIT_MS = 15_000;
+
     private final ConcurrentHashMap<String, SessionRef> refs = new ConcurrentHashMap<>();
     /**
-     * Client identifiers this node is adopting from a node that died, to that node: from just
-     * before the claim until the adopted state is in the session's mailbox order. A CONNECT whose
-     * claim lands in between finds the identifier already this node's but no session yet, and
-     * must take the session from the store instead of starting an empty one (SessionRef#claimed).
+     * CONNECTs here that are bringing a session from another node (a TAKE in flight, or a load
+     * from the store after that node died), by that node: a survivor reports that it has adopted
+     * a dead node's sessions only once these have arrived too, because the messages the others
+     * then republish for that node go to the sessions adopted from it (docs/adr/0010).
      */
-    private final ConcurrentHashMap<String, String> adopting = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, Set<Future<Void>>> arriving = new ConcurrentHashMap<>();
     private final Services services;
 
     SessionRegistry(Services services) {
         this.services = services;
     }
 
-    void connect(Channel ch, Channel.AttachRequest req) {
+    /**
+     * A CONNECT: a new session on the connection's own context is attached at once (a single
+     * node claims the identifier in memory), so that packets the client pipelined after CONNECT,
+     * a SUBSCRIBE among them, take effect as they are read; an existing one is attached in its
+     * mailbox's order.
+     */
+    void connect(MqttProtocol ch, MqttProtocol.AttachRequest req) {
         SessionRef ref = refs.computeIfAbsent(req.clientId(), id -> new SessionRef(id, ch.context(), services));
-        ref.post((SessionRef.Task) r -> r.attach(ch, req));
+        ref.mailbox.runOrPost((SessionRef.Task) r -> r.ownership.attach(ch, req));
     }
 
-    /** The ref for a session another node pushed here, on an event loop of its own until a client attaches. */
-    SessionRef adopt(String clientId) {
+    /** The ref for a session arriving from another node, on an event loop of its own until a client attaches. */
+    SessionRef arriving(String clientId) {
         return refs.computeIfAbsent(clientId, id -> new SessionRef(id,
-                ((io.vertx.core.internal.VertxInternal) services.vertx).createEventLoopContext(), services));
+                ((VertxInternal) services.vertx).createEventLoopContext(), services));
     }
 
     /**
@@ -37,17 +55,17 @@ public final class SessionRegistry {
      * (5.0: 0x8B), and sessions that outlive their connection go to {@code peers}, round robin.
      * Completes when every session has been handed over (or could not be).
      */
-    public io.vertx.core.Future<Void> handOverAll(java.util.List<String> peers) {
+    public Future<Void> handOverAll(List<String> peers) {
         services.leaving = true;
-        java.util.List<io.vertx.core.Future<Void>> done = new java.util.ArrayList<>();
+        List<Future<Void>> done = new ArrayList<>();
         int i = 0;
         for (SessionRef ref : all()) {
-            io.vertx.core.Promise<Void> p = io.vertx.core.Promise.promise();
+            Promise<Void> p = Promise.promise();
             String target = peers.isEmpty() ? null : peers.get(i++ % peers.size());
-            ref.post((SessionRef.Task) r -> r.leaveTo(target, p));
+            ref.post((SessionRef.Task) r -> r.ownership.leaveTo(target, p));
             done.add(p.future());
         }
-        return io.vertx.core.Future.join(done).mapEmpty();
+        return Future.join(done).mapEmpty();
     }
 
     /** Sessions handed over from here whose new owner has not yet released the routes here. */
@@ -62,78 +80,77 @@ public final class SessionRegistry {
      */
     public void nodeJoined() {
         for (SessionRef ref : all()) {
-            ref.post((SessionRef.Task) SessionRef::reconcile);
+            ref.post((SessionRef.Task) r -> r.ownership.reconcile());
         }
     }
 
     /**
-     * A node left without handing its sessions over (it died): this node adopts the ones whose
-     * stored copy it holds, so they keep their subscriptions and queued messages until their
-     * clients come back (issue 3). The registry makes sure one node adopts each.
+     * A node left without handing its sessions over (it died): once Hazelcast has promoted the
+     * backups, this node adopts the sessions the registry still gives to the dead node whose
+     * primary copy it holds (so one node adopts each). Each adoption runs in its own session's mailbox,
+     * all of them at once: nothing here blocks, and a client that reconnects meanwhile waits in
+     * its session's mailbox for the adopted state instead of finding none.
+     *
+     * @return completes when every adoption is done
      */
-    public io.vertx.core.Future<Void> nodeLeft(String node) {
-        io.vertx.core.Promise<Void> done = io.vertx.core.Promise.promise();
-        services.vertx.executeBlocking(() -> {
-            services.store.awaitSafe();
-            java.util.List<Object[]> found = new java.util.ArrayList<>();
-            for (String clientId : services.store.localSessions()) {
-                adopting.put(clientId, node);
-                long epoch = services.transfer.claimIfOwnedBy(clientId, node);
-                SessionState state = epoch > 0 ? services.store.load(clientId) : null;
-                if (state != null) {
-                    found.add(new Object[] {clientId, state, epoch});
-                } else {
-                    adopting.remove(clientId, node);
-                }
-            }
-            return found;
-        }, false).onComplete(ar -> {
-            if (ar.failed()) {
-                org.slf4j.LoggerFactory.getLogger(SessionRegistry.class)
-                        .warn("adopting the sessions of node {} failed: {}", node, ar.cause().toString());
-                adopting.values().removeIf(node::equals);
-                done.tryComplete();
-                return;
-            }
-            if (!ar.result().isEmpty()) {
-                org.slf4j.LoggerFactory.getLogger(SessionRegistry.class)
-                        .info("node {} left: adopting {} of its sessions", node, ar.result().size());
-            }
-            java.util.List<io.vertx.core.Future<Void>> adopted = new java.util.ArrayList<>();
-            for (Object[] f : ar.result()) {
-                SessionState state = (SessionState) f[1];
-                long epoch = (Long) f[2];
-                io.vertx.core.Promise<Void> one = io.vertx.core.Promise.promise();
-                adopted.add(one.future());
-                String clientId = (String) f[0];
-                adopt(clientId).post((SessionRef.Task) r -> {
-                    if (adopting.remove(clientId, node)) { // else a CONNECT here took it from the store first
-                        r.recovered(state, epoch, node);
+    public Future<Void> nodeLeft(String node) {
+        Promise<Void> safe = Promise.promise();
+        awaitSafe(System.currentTimeMillis() + SAFE_WAIT_MS, safe);
+        return safe.future().compose(v -> services.vertx.executeBlocking(() -> services.transfer.localClientsOf(node), false))
+                .compose(clientIds -> {
+                    List<Future<Void>> adopted = new ArrayList<>(clientIds.size());
+                    for (String clientId : clientIds) {
+                        Promise<Void> one = Promise.promise();
+                        adopted.add(one.future());
+                        arriving(clientId).post((SessionRef.Task) r -> r.ownership.adoptFromDead(node, one));
                     }
-                    one.complete();
+                    if (!clientIds.isEmpty()) {
+                        log.info("node {} left: adopting the {} of its sessions whose copy is here", node,
+                                clientIds.size());
+                    }
+                    Promise<Void> all = Promise.promise();
+                    Future.join(adopted).onComplete(v -> awaitArrivals(node, all));
+                    return all.future();
+                }, e -> {
+                    log.warn("adopting the sessions of node {} failed: {}", node, e.toString());
+                    return Future.succeededFuture();
                 });
+    }
+
+    /** Completes {@code done} once no session from {@code node} is still on its way here (each wait is bounded). */
+    private void awaitArrivals(String node, Promise<Void> done) {
+        Set<Future<Void>> pending = arriving.get(node);
+        List<Future<Void>> now = pending == null ? List.of() : List.copyOf(pending);
+        if (now.isEmpty()) {
+            done.complete();
+            return;
+        }
+        Future.join(now).onComplete(v -> awaitArrivals(node, done));
+    }
+
+    /** A CONNECT here brings its session from {@code node}; {@code done} completes when it has (or failed to). */
+    void arrivingFrom(String node, Future<Void> done) {
+        Set<Future<Void>> set = arriving.computeIfAbsent(node, n -> ConcurrentHashMap.newKeySet());
+        set.add(done);
+        done.onComplete(v -> {
+            set.remove(done);
+            if (set.isEmpty()) {
+                arriving.remove(node, set);
             }
-            io.vertx.core.Future.join(adopted).onComplete(x -> done.tryComplete());
         });
-        return done.future();
     }
 
-    /** Whether this node is adopting the session of {@code clientId} from a node that died. */
-    boolean isAdopting(String clientId) {
-        return adopting.containsKey(clientId);
+    private void awaitSafe(long deadline, Promise<Void> safe) {
+        if (services.store.safe() || System.currentTimeMillis() > deadline) {
+            safe.complete();
+        } else {
+            services.vertx.setTimer(50, t -> awaitSafe(deadline, safe));
+        }
     }
 
-    /**
-     * Takes over this node's pending adoption of {@code clientId}'s session: returns the dead
-     * node it came from, or null if there is none; the adoption itself then leaves it alone.
-     */
-    String takeAdoption(String clientId) {
-        return adopting.remove(clientId);
-    }
-
-    /** Every session on this node, for leaving the cluster. */
-    java.util.List<SessionRef> all() {
-        return java.util.List.copyOf(refs.values());
+    /** Every session on this node. */
+    List<SessionRef> all() {
+        return List.copyOf(refs.values());
     }
 
     /** The session of this client identifier on this node, or null. */

@@ -155,6 +155,6 @@ record SessionState(long expirySeconds, List<Subscription> subscriptions, List<I
             ids[i] = in.readInt();
         }
         String shared = in.readBoolean() ? in.readUTF() : null;
-        return new Delivery(m, qos, retain, ids, shared, in.readLong(), null);
+        return new Delivery(m, qos, retain, ids, shared, in.readLong(), null, Delivery.ROUTED);
     }
 }

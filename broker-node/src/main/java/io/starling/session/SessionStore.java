@@ -1,10 +1,11 @@
 package io.starling.session;
 
+import com.hazelcast.map.EntryProcessor;
 import com.hazelcast.map.IMap;
 import com.hazelcast.partition.PartitionAware;
 import com.hazelcast.query.Predicates;
 import io.starling.routing.Delivery;
-import io.vertx.core.Future;
+import java.util.concurrent.CompletionStage;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
@@ -24,8 +25,9 @@ import java.util.function.BooleanSupplier;
  * Persistent sessions kept where the loss of one node cannot take them (issue 3, docs/adr/0006):
  * the session's subscriptions, expiry and will in the Hazelcast map {@value #SESSIONS}, and each
  * QoS 1/2 message queued or in flight towards it in {@value #QUEUE}, both with the cluster's
- * backup count. The owning node keeps working from memory and writes here asynchronously; a
- * publisher's acknowledgement waits only for the message's own write.
+ * backup count. The owning node keeps working from memory and writes here asynchronously, each
+ * session's changes versioned by its {@link ReplicatedJournal}; a publisher's acknowledgement
+ * waits only for the write that carries its message.
  *
  * <p>Active only while there is another node to back up to: a single node writes nothing, so its
  * publish path makes no Hazelcast call (ADR 0003); when a node joins, sessions write themselves
@@ -47,24 +49,88 @@ final class SessionStore {
     private final IMap<QueueKey, byte[]> queue;
     private final BooleanSupplier active;
     private final BooleanSupplier clusterSafe;
+    private final java.util.concurrent.Executor blocking;
 
     SessionStore(IMap<String, byte[]> sessions, IMap<QueueKey, byte[]> queue, BooleanSupplier active,
-                 BooleanSupplier clusterSafe) {
+                 BooleanSupplier clusterSafe, java.util.concurrent.Executor blocking) {
         this.sessions = sessions;
         this.queue = queue;
         this.active = active;
         this.clusterSafe = clusterSafe;
+        this.blocking = blocking;
     }
 
     boolean active() {
         return active.getAsBoolean();
     }
 
-    Future<Void> saveMeta(String clientId, SessionState meta) {
-        return Future.fromCompletionStage(sessions.setAsync(clientId, meta.encode()));
+    /** How long a removed entry's tombstone stays: longer than Hazelcast retries an operation. */
+    static final long TOMBSTONE_MS = 300_000;
+
+    /** Writes (or with null, removes) the session's record if {@code version} is newer than what is stored. */
+    CompletionStage<Boolean> writeRecord(String clientId, long version, byte[] record) {
+        return sessions.submitToKey(clientId, new Versioned<>(version, record));
     }
 
-    Future<Void> saveDelivery(String clientId, Delivery d, int packetId, boolean released) {
+    /** Writes (or with null, removes) one message entry of a session if {@code version} is newer. */
+    CompletionStage<Boolean> writeEntry(String clientId, long seq, long version, byte[] value) {
+        return queue.submitToKey(new QueueKey(clientId, seq), new Versioned<>(version, value));
+    }
+
+    /**
+     * A write that takes effect only if it is newer than the one stored (issue 9). Hazelcast
+     * retries an operation whose member left or whose partition migrated, and the retry can land
+     * after a later write of the same key: during failover that is when it happens, and a session
+     * record written with no subscriptions after one with them had made an adopted session lose
+     * every message after. Versions make the order of arrival irrelevant: each session's changes
+     * carry increasing versions, above those of every earlier owner (the claim epoch leads). A
+     * removal leaves a tombstone with its version for {@link #TOMBSTONE_MS}, so that a late older
+     * write cannot bring the entry back. The same processor runs on the backups.
+     */
+    static final class Versioned<K> implements EntryProcessor<K, byte[], Boolean> {
+        private static final long serialVersionUID = 1L;
+        private final long version;
+        private final byte[] value;
+
+        Versioned(long version, byte[] value) {
+            this.version = version;
+            this.value = value;
+        }
+
+        @Override
+        @SuppressWarnings("unchecked")
+        public Boolean process(Map.Entry<K, byte[]> entry) {
+            byte[] old = entry.getValue();
+            if (old != null && versionOf(old) >= version) {
+                return Boolean.FALSE;
+            }
+            byte[] stored = new byte[9 + (value == null ? 0 : value.length)];
+            java.nio.ByteBuffer.wrap(stored).putLong(version).put((byte) (value == null ? 1 : 0));
+            if (value == null) {
+                ((com.hazelcast.map.ExtendedMapEntry<K, byte[]>) entry).setValue(stored, TOMBSTONE_MS,
+                        java.util.concurrent.TimeUnit.MILLISECONDS);
+            } else {
+                System.arraycopy(value, 0, stored, 9, value.length);
+                entry.setValue(stored);
+            }
+            return Boolean.TRUE;
+        }
+    }
+
+    static long versionOf(byte[] stored) {
+        return java.nio.ByteBuffer.wrap(stored).getLong();
+    }
+
+    /** The payload of a stored value, or null for a tombstone or no value. */
+    static byte[] payloadOf(byte[] stored) {
+        if (stored == null || stored[8] == 1) {
+            return null;
+        }
+        return java.util.Arrays.copyOfRange(stored, 9, stored.length);
+    }
+
+    /** The stored form of a message queued (packet identifier 0) or in flight, PUBREC'd when {@code released}. */
+    static byte[] encodeDelivery(Delivery d, int packetId, boolean released) {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream(128);
         try (DataOutputStream out = new DataOutputStream(bytes)) {
             out.writeShort(packetId);
@@ -73,36 +139,40 @@ final class SessionStore {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        return Future.fromCompletionStage(queue.setAsync(new QueueKey(clientId, d.seq()), bytes.toByteArray()));
+        return bytes.toByteArray();
     }
 
-    /** A QoS 2 PUBLISH received and not yet released, kept under the negative of its packet identifier. */
-    Future<Void> saveInbound(String clientId, int packetId) {
-        return Future.fromCompletionStage(queue.setAsync(new QueueKey(clientId, -packetId), new byte[0]));
+    /** A QoS 2 PUBLISH received and not yet released is kept under the negative of its packet identifier. */
+    static long inboundSeq(int packetId) {
+        return -packetId;
     }
 
-    void removeInbound(String clientId, int packetId) {
-        queue.deleteAsync(new QueueKey(clientId, -packetId));
-    }
+    /** The value of such an entry: its key says everything. */
+    static final byte[] INBOUND_MARK = new byte[0];
 
-    void removeDelivery(String clientId, long seq) {
-        queue.deleteAsync(new QueueKey(clientId, seq));
-    }
-
-    /** The session ended: its record and messages go. Blocking: call it off the event loop. */
-    void removeSession(String clientId) {
-        sessions.delete(clientId);
+    /**
+     * The session ended: its record and messages go (tombstones with {@code version}, so that a late
+     * write of the session cannot bring it back). Blocking: finding its keys is a query.
+     */
+    void removeSession(String clientId, long version) {
+        List<CompletionStage<Boolean>> all = new ArrayList<>();
+        all.add(writeRecord(clientId, version, null));
         for (QueueKey k : keysOf(clientId)) {
-            queue.deleteAsync(k);
+            all.add(writeEntry(clientId, k.seq(), version, null));
+        }
+        for (CompletionStage<Boolean> c : all) {
+            c.toCompletableFuture().join();
         }
     }
 
-    /** Waits (bounded) until Hazelcast has promoted the backups of a member that left. Blocking. */
-    void awaitSafe() throws InterruptedException {
-        long deadline = System.currentTimeMillis() + 15_000;
-        while (!clusterSafe.getAsBoolean() && System.currentTimeMillis() < deadline) {
-            Thread.sleep(50);
-        }
+    /** As {@link #removeSession}, on a worker thread. */
+    CompletionStage<Void> removeSessionAsync(String clientId, long version) {
+        return java.util.concurrent.CompletableFuture.runAsync(() -> removeSession(clientId, version), blocking);
+    }
+
+    /** Whether Hazelcast has promoted the backups of members that left (every partition has its owner and copies). */
+    boolean safe() {
+        return clusterSafe.getAsBoolean();
     }
 
     /** Client identifiers of the sessions whose primary copy this member holds. */
@@ -115,7 +185,7 @@ final class SessionStore {
      * identifier) and queued, in sequence order. Blocking: call it off the event loop.
      */
     SessionState load(String clientId) {
-        byte[] meta = sessions.get(clientId);
+        byte[] meta = payloadOf(sessions.get(clientId));
         if (meta == null) {
             return null;
         }
@@ -123,7 +193,12 @@ final class SessionStore {
         Map<Long, byte[]> bySeq = new TreeMap<>();
         Collection<QueueKey> keys = keysOf(clientId);
         Map<QueueKey, byte[]> values = queue.getAll(Set.copyOf(keys));
-        values.forEach((k, v) -> bySeq.put(k.seq(), v));
+        values.forEach((k, v) -> {
+            byte[] payload = payloadOf(v);
+            if (payload != null) {
+                bySeq.put(k.seq(), payload);
+            }
+        });
         List<SessionState.Inflight> inflight = new ArrayList<>();
         List<Delivery> queued = new ArrayList<>();
         List<Integer> inboundQos2 = new ArrayList<>();

@@ -12,7 +12,7 @@ import io.starling.protocol.PacketDecoder;
 import io.starling.protocol.PacketEncoder;
 import io.starling.protocol.ProtocolViolation;
 import io.starling.protocol.Publish;
-import io.starling.session.Channel;
+import io.starling.session.MqttProtocol;
 import io.starling.session.Outbound;
 import io.starling.session.Services;
 import io.vertx.core.buffer.Buffer;
@@ -24,7 +24,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One TCP connection: bytes in through the decoder to the channel, packets out through the
+ * One TCP connection: bytes in through the decoder to the protocol state machine, packets out through the
  * encoder. Backpressure is the socket's write buffer: while it is above Netty's high water mark
  * the session keeps its messages queued, and the writability change resumes them.
  *
@@ -40,7 +40,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter implements Outbo
     private final io.netty.channel.Channel socket;
     private final ContextInternal context;
     private final PacketDecoder decoder;
-    private final Channel channel;
+    private final MqttProtocol protocol;
     private final BrokerMetrics metrics;
     private final Runnable onClosed;
     private final long openedNanos = System.nanoTime();
@@ -66,7 +66,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter implements Outbo
         this.metrics = services.metrics();
         this.onClosed = onClosed;
         this.decoder = new PacketDecoder(services.config().maxPacketSize());
-        this.channel = new Channel(this, services, context, () -> setAutoRead(false), () -> setAutoRead(true));
+        this.protocol = new MqttProtocol(this, services, context, () -> setAutoRead(false), () -> setAutoRead(true));
         socket.remoteAddress(); // Netty keeps it from here on, also after the close, for the logs
         metrics.connectionOpened();
     }
@@ -95,14 +95,14 @@ final class MqttConnection extends ChannelInboundHandlerAdapter implements Outbo
     @Override
     public void channelWritabilityChanged(ChannelHandlerContext ctx) {
         if (socket.isWritable()) {
-            context.emit(v -> channel.onWritable());
+            context.emit(v -> protocol.onWritable());
         }
     }
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         context.emit(cause, t -> {
-            log.debug("connection {} ({}): {}", remoteAddress(), channel.clientId(), t.toString());
+            log.debug("connection {} ({}): {}", remoteAddress(), protocol.clientId(), t.toString());
             socket.close();
         });
     }
@@ -122,7 +122,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter implements Outbo
             }
             closed = true;
             metrics.connectionClosed();
-            channel.onClosed();
+            protocol.onClosed();
             onClosed.run();
         });
     }
@@ -137,18 +137,18 @@ final class MqttConnection extends ChannelInboundHandlerAdapter implements Outbo
             // The decoder copies what it keeps (a packet that spans reads, payloads), so the
             // pooled read buffer goes back to the allocator at once: nothing is held between packets.
             Buffer bytes = BufferInternal.buffer(data.readerIndex() == 0 ? data : data.slice());
-            decoder.feed(bytes, channel::onPacket);
+            decoder.feed(bytes, protocol::onPacket);
         } catch (ProtocolViolation v) {
             inputBroken = true; // the decoder cannot resynchronize after a bad packet
-            channel.onDecodingViolation(v, decoder.version());
+            protocol.onDecodingViolation(v, decoder.version());
         } catch (RuntimeException | StackOverflowError e) {
             // A bug of ours, not the client's: the decoder is unusable after it and the session may
             // be half-way through a packet, so the connection must not stay open (a zombie that
             // reads nothing more). Its client hears 0x83 and may reconnect; nothing else is touched.
             inputBroken = true;
             log.error("connection {} ({}): handling its input failed; closing it", remoteAddress(),
-                    channel.clientId(), e);
-            channel.onInternalError(e, decoder.version());
+                    protocol.clientId(), e);
+            protocol.onInternalError(e, decoder.version());
         } finally {
             data.release();
         }
@@ -156,15 +156,15 @@ final class MqttConnection extends ChannelInboundHandlerAdapter implements Outbo
 
     /** Called by the listener's sweep: connect timeout and keep-alive at 1.5 times [MQTT-3.1.2-24]. */
     void checkTimers(long nowNanos, long connectTimeoutNanos) {
-        if (channel.awaitingConnect()) {
+        if (protocol.awaitingConnect()) {
             if (nowNanos - openedNanos > connectTimeoutNanos) {
-                channel.onConnectTimeout();
+                protocol.onConnectTimeout();
             }
             return;
         }
-        int keepAlive = channel.keepAliveSeconds();
-        if (channel.connected() && keepAlive > 0 && nowNanos - lastReceivedNanos > keepAlive * 1_500_000_000L) {
-            channel.onKeepAliveTimeout();
+        int keepAlive = protocol.keepAliveSeconds();
+        if (protocol.connected() && keepAlive > 0 && nowNanos - lastReceivedNanos > keepAlive * 1_500_000_000L) {
+            protocol.onKeepAliveTimeout();
         }
     }
 

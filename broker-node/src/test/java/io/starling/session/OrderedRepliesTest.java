@@ -80,8 +80,8 @@ class OrderedRepliesTest {
         Promise<Integer> first = Promise.promise();
         Promise<Integer> second = Promise.promise();
         onContext(() -> {
-            replies.after(first.future(), n -> send("puback 1 reached " + n).run());
-            replies.after(second.future(), n -> send("puback 2 reached " + n).run());
+            replies.after(first.future(), (n, e) -> send("puback 1 reached " + n).run());
+            replies.after(second.future(), (n, e) -> send("puback 2 reached " + n).run());
             replies.now(send("unsuback 3"));
         });
         onContext(() -> second.complete(5));
@@ -97,7 +97,7 @@ class OrderedRepliesTest {
             replies.now(send("pubcomp 1"));
             // Synchronously, within the same call: no extra turn of the event loop.
             assertEquals(List.of("pubcomp 1"), sent);
-            replies.after(Future.succeededFuture(3), n -> send("puback " + n).run());
+            replies.after(Future.succeededFuture(3), (n, e) -> send("puback " + n).run());
             assertEquals(List.of("pubcomp 1", "puback 3"), sent, "an already complete condition does not wait");
         });
     }
@@ -107,9 +107,9 @@ class OrderedRepliesTest {
         Promise<Void> first = Promise.promise();
         Promise<Void> third = Promise.promise();
         onContext(() -> {
-            replies.after(first.future(), v -> send("1").run());
-            replies.after(Future.succeededFuture(), v -> send("2").run());
-            replies.after(third.future(), v -> send("3").run());
+            replies.after(first.future(), (v, e) -> send("1").run());
+            replies.after(Future.succeededFuture(), (v, e) -> send("2").run());
+            replies.after(third.future(), (v, e) -> send("3").run());
             replies.now(send("4"));
         });
         onContext(() -> first.complete());
@@ -121,15 +121,16 @@ class OrderedRepliesTest {
     }
 
     @Test
-    void aFailedConditionStillAnswersInTurnWithNull() throws Exception {
-        // The PUBACK is still owed; the caller decides its reason code from the missing result.
+    void aFailedConditionAnswersInTurnWithItsFailureNeverASuccess() throws Exception {
+        // The PUBACK is still owed: the caller answers the failure (a 5.0 reason code, a 3.1.1
+        // close), which it can tell from a result that happens to be null (issue 9).
         Promise<Integer> failed = Promise.promise();
         onContext(() -> {
-            replies.after(failed.future(), n -> send("puback " + n).run());
+            replies.after(failed.future(), (n, e) -> send(e == null ? "puback " + n : "refused: " + e.getMessage()).run());
             replies.now(send("after"));
         });
         onContext(() -> failed.fail("node gone"));
-        assertEquals(List.of("puback null", "after"), sent);
+        assertEquals(List.of("refused: node gone", "after"), sent);
     }
 
     @Test
@@ -137,8 +138,8 @@ class OrderedRepliesTest {
         Promise<Integer> first = Promise.promise();
         Promise<Integer> second = Promise.promise();
         onContext(() -> {
-            replies.after(first.future(), n -> send("puback " + n).run());
-            replies.after(second.future(), n -> send("puback " + n).run());
+            replies.after(first.future(), (n, e) -> send("puback " + n).run());
+            replies.after(second.future(), (n, e) -> send("puback " + n).run());
         });
         // As a Hazelcast or other-connection thread would: the test thread is no event loop.
         second.complete(2);
@@ -151,7 +152,7 @@ class OrderedRepliesTest {
     void afterCloseAnswersStillWaitingAreDropped() throws Exception {
         Promise<Void> pending = Promise.promise();
         onContext(() -> {
-            replies.after(pending.future(), v -> send("puback 1").run());
+            replies.after(pending.future(), (v, e) -> send("puback 1").run());
             replies.now(send("pubcomp 2"));
             replies.close();
         });
@@ -165,8 +166,8 @@ class OrderedRepliesTest {
         onContext(() -> {
             replies.close();
             replies.now(send("now"));
-            replies.after(Future.succeededFuture(), v -> send("completed").run());
-            replies.after(later.future(), v -> send("later").run());
+            replies.after(Future.succeededFuture(), (v, e) -> send("completed").run());
+            replies.after(later.future(), (v, e) -> send("later").run());
         });
         later.complete(); // from another thread, too
         onContext(() -> { }); // a turn of the context after any hop the completion made

@@ -44,7 +44,7 @@ class SessionStateTest {
 
     static Delivery richDelivery(long seq) {
         return new Delivery(richMessage("sensors/" + seq, seq), 1, true, new int[] {3, 268_435_455, 7},
-                "$share/group/sensors/+", seq, null);
+                "$share/group/sensors/+", seq, null, Delivery.ROUTED);
     }
 
     static SessionState fullState() {
@@ -55,9 +55,9 @@ class SessionStateTest {
         List<SessionState.Inflight> inflight = List.of(
                 new SessionState.Inflight(65_535, false, richDelivery(5)),
                 new SessionState.Inflight(1, true, new Delivery(plainMessage("t/1"), 2, false, Delivery.NO_IDS,
-                        null, 6, null)));
+                        null, 6, null, Delivery.ROUTED)));
         List<Delivery> queued = List.of(richDelivery(7),
-                new Delivery(plainMessage("t/2"), 1, false, Delivery.NO_IDS, null, 8, null));
+                new Delivery(plainMessage("t/2"), 1, false, Delivery.NO_IDS, null, 8, null, Delivery.ROUTED));
         Properties willProps = new Properties();
         willProps.willDelayInterval = 30L;
         willProps.messageExpiryInterval = 600L;

@@ -7,7 +7,6 @@ import io.starling.cluster.routes.RouteTable;
 import io.starling.metrics.BrokerMetrics;
 import io.starling.protocol.Properties;
 import io.starling.retain.LocalRetainedStore;
-import io.starling.routing.Adoptions;
 import io.starling.routing.Forwarder;
 import io.starling.routing.Message;
 import io.starling.routing.Router;
@@ -77,11 +76,10 @@ public class FanoutBenchmark {
     @Setup
     public void setUp() {
         vertx = Vertx.vertx();
-        NodeLinks links = new NodeLinks(vertx, "node-0", 100_000);
+        NodeLinks links = new NodeLinks(vertx, "node-0", 16L << 20);
         RouteTable routes = new RouteTable(links.localNode());
         LocalRoutes localRoutes = new LocalRoutes(vertx, links, routes, 5_000);
-        Forwarder forwarder = new Forwarder(links, new BrokerMetrics(new SimpleMeterRegistry()),
-                new Adoptions(vertx, links));
+        Forwarder forwarder = new Forwarder(links, new BrokerMetrics(new SimpleMeterRegistry()));
         router = new Router(new LocalRetainedStore(), routes, localRoutes, forwarder);
         for (Workload.Sub s : Workload.iot(BACKGROUND, 0, false)) {
             subscribe(s.clientId(), s.filter(), 1, 0);

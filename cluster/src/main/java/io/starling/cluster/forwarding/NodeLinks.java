@@ -25,7 +25,7 @@ import org.slf4j.LoggerFactory;
  * (spec 4.6). Handlers run on the event loop of the inbound connection and must not block.
  *
  * <p>A peer is known from {@link #connect} (membership joined) until {@link #disconnect}
- * (membership left). While its connection is down, frames wait in a bounded buffer and the link
+ * (membership left). While its connection is down, frames wait in a buffer bounded in bytes and the link
  * reconnects; requests that were written to a connection that then broke fail with
  * {@link LinkLostException}, since nobody can tell whether the peer saw them.
  */
@@ -47,18 +47,19 @@ public final class NodeLinks {
 
     private final Vertx vertx;
     private final String localNode;
-    private final int maxBufferedFrames;
+    private final long maxBufferedBytes;
     private final Map<Byte, Handler> handlers = new ConcurrentHashMap<>();
     private final Map<String, PeerLink> peers = new ConcurrentHashMap<>();
     private final Map<NetSocket, InboundState> inbound = new ConcurrentHashMap<>();
-    private volatile Consumer<String> onLinkUp = node -> { };
+    private final java.util.List<Consumer<String>> onLinkUp = new java.util.concurrent.CopyOnWriteArrayList<>();
     private NetServer server;
     private int port;
 
-    public NodeLinks(Vertx vertx, String localNode, int maxBufferedFrames) {
+    /** @param maxBufferedBytes bytes of frames per peer that may wait while its connection is down */
+    public NodeLinks(Vertx vertx, String localNode, long maxBufferedBytes) {
         this.vertx = vertx;
         this.localNode = localNode;
-        this.maxBufferedFrames = maxBufferedFrames;
+        this.maxBufferedBytes = maxBufferedBytes;
     }
 
     public String localNode() {
@@ -70,9 +71,9 @@ public final class NodeLinks {
         handlers.put(channel, handler);
     }
 
-    /** Called (on some event loop) each time the connection to a peer is established or re-established. */
+    /** Adds a callback run (on some event loop) each time the connection to a peer is established or re-established. */
     public void onLinkUp(Consumer<String> callback) {
-        this.onLinkUp = callback;
+        onLinkUp.add(callback);
     }
 
     /** Binds the first free port from {@code firstPort} up to {@code firstPort + 99}. */
@@ -100,7 +101,7 @@ public final class NodeLinks {
             return;
         }
         peers.computeIfAbsent(node, n -> {
-            PeerLink link = new PeerLink(vertx, localNode, n, host, port, maxBufferedFrames, this::linkUp);
+            PeerLink link = new PeerLink(vertx, localNode, n, host, port, maxBufferedBytes, this::linkUp);
             link.start();
             return link;
         });
@@ -149,6 +150,34 @@ public final class NodeLinks {
         return link.request(channel, body);
     }
 
+    /** A request only if the link to {@code node} is connected now; fails at once otherwise (nothing is buffered). */
+    public Future<Buffer> requestIfUp(String node, byte channel, Buffer body) {
+        PeerLink link = peers.get(node);
+        if (link == null) {
+            return Future.failedFuture(new LinkLostException(node, "not a known peer"));
+        }
+        return link.requestIfUp(channel, body);
+    }
+
+    /**
+     * True while {@code node} reads slower than this node writes to it (the link's write queue is
+     * above its high-water mark): senders of what may wait should wait, see {@link #whenWritable}.
+     */
+    public boolean congested(String node) {
+        PeerLink link = peers.get(node);
+        return link != null && link.congested();
+    }
+
+    /** Runs {@code then} once the link to {@code node} can take writes again (at once if it can, or if it is gone). */
+    public void whenWritable(String node, Runnable then) {
+        PeerLink link = peers.get(node);
+        if (link == null) {
+            then.run();
+        } else {
+            link.whenWritable(then);
+        }
+    }
+
     /** A request that also fails with {@link LinkLostException} if no answer comes within {@code timeoutMs}. */
     public Future<Buffer> request(String node, byte channel, Buffer body, long timeoutMs) {
         Future<Buffer> answer = request(node, channel, body);
@@ -178,7 +207,9 @@ public final class NodeLinks {
     }
 
     private void linkUp(String node) {
-        onLinkUp.accept(node);
+        for (Consumer<String> c : onLinkUp) {
+            c.accept(node);
+        }
     }
 
     // ---- inbound side: frames from a peer's link to us ----

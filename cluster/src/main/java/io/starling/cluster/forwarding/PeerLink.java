@@ -34,7 +34,9 @@ final class PeerLink {
     private final String node;
     private final String host;
     private final int port;
-    private final int maxBuffered;
+    /** Bytes of frames that may wait for a connection. */
+    private final long maxBufferedBytes;
+    private long bufferedBytes; // guarded by lock
     private final Consumer<String> onUp;
     private final AtomicLong ids = new AtomicLong();
     private final Object lock = new Object();
@@ -44,13 +46,14 @@ final class PeerLink {
     private NetClient client;
     private boolean overflowLogged;
 
-    PeerLink(Vertx vertx, String localNode, String node, String host, int port, int maxBuffered, Consumer<String> onUp) {
+    PeerLink(Vertx vertx, String localNode, String node, String host, int port, long maxBufferedBytes,
+             Consumer<String> onUp) {
         this.vertx = vertx;
         this.localNode = localNode;
         this.node = node;
         this.host = host;
         this.port = port;
-        this.maxBuffered = maxBuffered;
+        this.maxBufferedBytes = maxBufferedBytes;
         this.onUp = onUp;
     }
 
@@ -81,6 +84,7 @@ final class PeerLink {
             Connection c = new Connection(socket);
             socket.write(Frames.hello(localNode));
             synchronized (lock) {
+                bufferedBytes = 0;
                 while (!buffered.isEmpty()) {
                     Object item = buffered.poll();
                     if (item instanceof Waiting w) {
@@ -115,6 +119,7 @@ final class PeerLink {
                 }
             }
             buffered.clear();
+            bufferedBytes = 0;
         }
         if (c != null) {
             c.lost("peer left the cluster");
@@ -166,15 +171,50 @@ final class PeerLink {
         if (stopped) {
             return false;
         }
-        if (buffered.size() >= maxBuffered) {
+        int size = item instanceof Waiting w ? w.frame().length() : ((Buffer) item).length();
+        if (bufferedBytes + size > maxBufferedBytes) {
             if (!overflowLogged) {
                 overflowLogged = true;
-                log.warn("link to {}: {} frames wait for the connection; further frames are dropped", node, maxBuffered);
+                log.warn("link to {}: {} bytes of frames wait for the connection; further frames are dropped", node,
+                        bufferedBytes);
             }
             return false;
         }
+        bufferedBytes += size;
         buffered.add(item);
         return true;
+    }
+
+    /**
+     * A request only if the connection is up now: fails at once otherwise, instead of waiting in
+     * the buffer. For a sender that keeps its own order across a reconnect (the forwarder): a
+     * buffered request would go out on reconnect ahead of the ones it resends.
+     */
+    Future<Buffer> requestIfUp(byte channel, Buffer body) {
+        Connection c = current;
+        if (c == null) {
+            return Future.failedFuture(new LinkLostException(node, "not connected"));
+        }
+        long id = ids.incrementAndGet();
+        Promise<Buffer> promise = Promise.promise();
+        c.request(id, promise, Frames.request(id, channel, body));
+        return promise.future();
+    }
+
+    /** True while the connection's write queue is above its high-water mark: the peer reads slower than we write. */
+    boolean congested() {
+        Connection c = current;
+        return c != null && c.socket.writeQueueFull();
+    }
+
+    /** Runs {@code then} once the connection's write queue has room again (at once if it has). */
+    void whenWritable(Runnable then) {
+        Connection c = current;
+        if (c == null || !c.socket.writeQueueFull()) {
+            then.run();
+        } else {
+            c.drainWaiters.add(then);
+        }
     }
 
     /** One TCP connection; its requests fail when it breaks, since the peer may not have seen them. */
@@ -183,8 +223,16 @@ final class PeerLink {
         final Map<Long, Promise<Buffer>> pending = new ConcurrentHashMap<>();
         volatile boolean closed;
 
+        final java.util.concurrent.ConcurrentLinkedQueue<Runnable> drainWaiters = new java.util.concurrent.ConcurrentLinkedQueue<>();
+
         Connection(NetSocket socket) {
             this.socket = socket;
+            socket.drainHandler(v -> {
+                Runnable r;
+                while (!socket.writeQueueFull() && (r = drainWaiters.poll()) != null) {
+                    r.run();
+                }
+            });
             Frames.Parser parser = new Frames.Parser(this::response);
             socket.handler(data -> {
                 try {
@@ -196,6 +244,10 @@ final class PeerLink {
             });
             socket.exceptionHandler(e -> log.debug("link to {}: {}", node, e.toString()));
             socket.closeHandler(v -> {
+                Runnable r;
+                while ((r = drainWaiters.poll()) != null) {
+                    r.run(); // nothing waits for a connection that is gone
+                }
                 synchronized (lock) {
                     if (current == this) {
                         current = null;

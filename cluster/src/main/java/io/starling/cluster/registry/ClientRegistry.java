@@ -8,6 +8,7 @@ import io.vertx.core.Promise;
 import java.util.Map;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
+import java.util.function.BooleanSupplier;
 import java.util.function.Function;
 
 /**
@@ -28,10 +29,41 @@ public final class ClientRegistry {
 
     private final IMap<String, String> owners;
     private final String localNode;
+    /** Whether another node is, or ever was, a member: until then claims stay in this process. */
+    private final BooleanSupplier clustered;
+    /**
+     * A node that has only ever been alone claims identifiers here, epoch by identifier, with no
+     * Hazelcast call per CONNECT (issue 9): a CONNECT then attaches at once, and the SUBSCRIBE a
+     * client pipelined after it is in force as soon as it is read. Once a peer joins, the map is
+     * the truth for good: each session puts its claim there ({@link #reconcileOwner}), and a node
+     * left alone after its peers died keeps using the map, which holds their sessions' owners.
+     */
+    private final java.util.concurrent.ConcurrentHashMap<String, Long> localClaims =
+            new java.util.concurrent.ConcurrentHashMap<>();
+    private volatile boolean everClustered;
 
+    /** A registry that always uses the map. */
     public ClientRegistry(IMap<String, String> owners, String localNode) {
+        this(owners, localNode, () -> true);
+    }
+
+    /** @param clustered true while this node has peers; the first time it is, the map takes over for good */
+    public ClientRegistry(IMap<String, String> owners, String localNode, BooleanSupplier clustered) {
         this.owners = owners;
         this.localNode = localNode;
+        this.clustered = clustered;
+    }
+
+    private boolean local() {
+        if (everClustered) {
+            return false;
+        }
+        if (clustered.getAsBoolean()) {
+            everClustered = true;
+            localClaims.clear();
+            return false;
+        }
+        return true;
     }
 
     /**
@@ -43,8 +75,19 @@ public final class ClientRegistry {
      */
     private static final Executor ON_COMPLETING_THREAD = Runnable::run;
 
-    /** Makes this node the owner of {@code clientId}; the result is delivered on {@code context}. */
+    /**
+     * Makes this node the owner of {@code clientId}; the result is delivered on {@code context}, or
+     * is complete at once on a node that has only ever been alone.
+     */
     public Future<Claim> claim(String clientId, Context context) {
+        if (local()) {
+            boolean[] existed = new boolean[1];
+            long epoch = localClaims.compute(clientId, (k, e) -> {
+                existed[0] = e != null;
+                return e == null ? 1L : e + 1;
+            });
+            return Future.succeededFuture(new Claim(existed[0] ? localNode : null, epoch));
+        }
         return deliver(owners.submitToKey(clientId, new ClaimProcessor(localNode)), ClientRegistry::parseClaim, context);
     }
 
@@ -63,8 +106,35 @@ public final class ClientRegistry {
         return owners.executeOnKey(clientId, new ClaimIfOwnedProcessor(localNode, leftNode));
     }
 
+    /** As {@link #claimIfOwnedBy}, without blocking; the result arrives on a Hazelcast thread. */
+    public Future<Long> claimIfOwnedByAsync(String clientId, String leftNode) {
+        return deliver(owners.submitToKey(clientId, new ClaimIfOwnedProcessor(localNode, leftNode)), v -> v, null);
+    }
+
+    /**
+     * The identifiers {@code node} owns whose registry entry this member holds the primary copy
+     * of: after {@code node} died, the ones this member should adopt (a session's record lives in
+     * the same partition as its registry entry). Local: no network call. Blocking.
+     */
+    public java.util.Set<String> localClientsOf(String node) {
+        return owners.localKeySet(new OwnedBy(node));
+    }
+
+    /**
+     * A peer joined: puts this node's claim of {@code clientId} into the map if nobody has one, and
+     * says who owns it now (another node after a healed partition). Delivered on {@code context}.
+     */
+    public Future<String> reconcileOwner(String clientId, Context context) {
+        Long epoch = localClaims.get(clientId);
+        return deliver(owners.submitToKey(clientId, new ClaimIfAbsentProcessor(localNode, epoch == null ? 0 : epoch)),
+                ClientRegistry::nodeOf, context);
+    }
+
     /** The node that owns {@code clientId} now, or null; the result is delivered on {@code context}. */
     public Future<String> owner(String clientId, Context context) {
+        if (local()) {
+            return Future.succeededFuture(localClaims.containsKey(clientId) ? localNode : null);
+        }
         return deliver(owners.getAsync(clientId), v -> v == null ? null : nodeOf(v), context);
     }
 
@@ -106,6 +176,10 @@ public final class ClientRegistry {
 
     /** Gives up {@code clientId} if this node still owns it (its session ended here). */
     public void release(String clientId) {
+        if (local()) {
+            localClaims.remove(clientId);
+            return;
+        }
         owners.submitToKey(clientId, new ReleaseProcessor(localNode));
     }
 
@@ -165,6 +239,41 @@ public final class ClientRegistry {
             long epoch = epochOf(old) + 1;
             entry.setValue(node + "|" + epoch);
             return epoch;
+        }
+    }
+
+    /** Entries owned by one node: a local query, evaluated where the entries are. */
+    static final class OwnedBy implements com.hazelcast.query.Predicate<String, String> {
+        private static final long serialVersionUID = 1L;
+        private final String node;
+
+        OwnedBy(String node) {
+            this.node = node;
+        }
+
+        @Override
+        public boolean apply(Map.Entry<String, String> entry) {
+            return entry.getValue() != null && nodeOf(entry.getValue()).equals(node);
+        }
+    }
+
+    /** Sets {@code node|epoch} if there is no entry (a claim made in memory before any peer); returns the value then. */
+    static final class ClaimIfAbsentProcessor implements EntryProcessor<String, String, String> {
+        private static final long serialVersionUID = 1L;
+        private final String node;
+        private final long epoch;
+
+        ClaimIfAbsentProcessor(String node, long epoch) {
+            this.node = node;
+            this.epoch = epoch;
+        }
+
+        @Override
+        public String process(Map.Entry<String, String> entry) {
+            if (entry.getValue() == null) {
+                entry.setValue(node + "|" + Math.max(1, epoch));
+            }
+            return entry.getValue();
         }
     }
 

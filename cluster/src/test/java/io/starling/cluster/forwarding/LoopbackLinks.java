@@ -50,8 +50,8 @@ public final class LoopbackLinks implements BeforeEachCallback, AfterEachCallbac
     }
 
     /** One node's links, closed after the test; nothing listens or connects yet. */
-    public NodeLinks links(String id, int maxBuffered) {
-        NodeLinks links = new NodeLinks(vertx, id, maxBuffered);
+    public NodeLinks links(String id, int maxBufferedBytes) {
+        NodeLinks links = new NodeLinks(vertx, id, maxBufferedBytes);
         created.add(links);
         return links;
     }

@@ -49,8 +49,9 @@ class NodeLinksTest {
 
     // ---- helpers -------------------------------------------------------------------------------
 
-    private NodeLinks node(String id, int maxBuffered) {
-        NodeLinks links = loopback.links(id, maxBuffered);
+    /** @param maxBufferedBytes what may wait for a connection: a frame of one int is 10 bytes */
+    private NodeLinks node(String id, int maxBufferedBytes) {
+        NodeLinks links = loopback.links(id, maxBufferedBytes);
         links.handle(ECHO, (from, body, reply) -> reply.ok(Buffer.buffer(from + ":").appendBuffer(body)));
         links.handle(FAIL, (from, body, reply) -> reply.fail("refused " + body));
         links.handle(SILENT, (from, body, reply) -> {
@@ -124,9 +125,9 @@ class NodeLinksTest {
 
     @Test
     void handlerLearnsWhichNodeSentTheFrame() throws Exception {
-        NodeLinks a = node("a", 100);
-        NodeLinks b = node("b", 100);
-        NodeLinks c = node("c", 100);
+        NodeLinks a = node("a", 100_000);
+        NodeLinks b = node("b", 100_000);
+        NodeLinks c = node("c", 100_000);
         int portC = listen(c, freePort());
         int portB = listen(b, portC + 1);
         a.connect("b", HOST, portB);
@@ -140,7 +141,7 @@ class NodeLinksTest {
 
     @Test
     void connectingToOneselfIsIgnored() {
-        NodeLinks a = node("a", 100);
+        NodeLinks a = node("a", 100_000);
         a.connect("a", HOST, 1);
         assertTrue(a.peers().isEmpty());
         assertFalse(a.send("a", ORDERED, seq(0)));
@@ -150,8 +151,8 @@ class NodeLinksTest {
     void aThrowingOneWayHandlerDoesNotBreakTheLink() throws Exception {
         // A bug in one service's handler must not cost the other messages in flight on the link:
         // the REQUEST path already turns a handler's exception into a failed reply.
-        NodeLinks a = node("a", 1_000);
-        NodeLinks b = node("b", 1_000);
+        NodeLinks a = node("a", 100_000);
+        NodeLinks b = node("b", 100_000);
         int count = 500;
         Sequence received = new Sequence(b, count);
         int port = listen(b, freePort());
@@ -170,8 +171,8 @@ class NodeLinksTest {
 
     @Test
     void requestGetsTheHandlersAnswer() throws Exception {
-        NodeLinks a = node("a", 100);
-        NodeLinks b = node("b", 100);
+        NodeLinks a = node("a", 100_000);
+        NodeLinks b = node("b", 100_000);
         a.connect("b", HOST, listen(b, freePort()));
         assertEquals("a:hello", await(a.request("b", ECHO, Buffer.buffer("hello"))).toString());
         // Several in flight at once are matched to their own answers.
@@ -186,8 +187,8 @@ class NodeLinksTest {
 
     @Test
     void handlerFailureFailsTheRequestWithRemoteFailure() throws Exception {
-        NodeLinks a = node("a", 100);
-        NodeLinks b = node("b", 100);
+        NodeLinks a = node("a", 100_000);
+        NodeLinks b = node("b", 100_000);
         a.connect("b", HOST, listen(b, freePort()));
         Throwable failure = failureOf(a.request("b", FAIL, Buffer.buffer("this")));
         assertInstanceOf(RemoteFailureException.class, failure);
@@ -197,8 +198,8 @@ class NodeLinksTest {
     @Test
     void handlerExceptionAndUnknownChannelFailTheRequestWithRemoteFailure() throws Exception {
         // Neither may leave the requester waiting: it learns that the peer saw the request and failed.
-        NodeLinks a = node("a", 100);
-        NodeLinks b = node("b", 100);
+        NodeLinks a = node("a", 100_000);
+        NodeLinks b = node("b", 100_000);
         a.connect("b", HOST, listen(b, freePort()));
         assertInstanceOf(RemoteFailureException.class, failureOf(a.request("b", THROWS, Buffer.buffer())));
         assertInstanceOf(RemoteFailureException.class, failureOf(a.request("b", (byte) 99, Buffer.buffer())));
@@ -208,7 +209,7 @@ class NodeLinksTest {
 
     @Test
     void requestToAnUnknownPeerFailsAtOnce() throws Exception {
-        NodeLinks a = node("a", 100);
+        NodeLinks a = node("a", 100_000);
         Future<Buffer> answer = a.request("nobody", ECHO, Buffer.buffer());
         assertTrue(answer.failed());
         assertInstanceOf(LinkLostException.class, answer.cause());
@@ -217,8 +218,8 @@ class NodeLinksTest {
 
     @Test
     void requestWithTimeoutFailsWhenNoAnswerComes() throws Exception {
-        NodeLinks a = node("a", 100);
-        NodeLinks b = node("b", 100);
+        NodeLinks a = node("a", 100_000);
+        NodeLinks b = node("b", 100_000);
         a.connect("b", HOST, listen(b, freePort()));
         long start = System.nanoTime();
         Throwable failure = failureOf(a.request("b", SILENT, Buffer.buffer(), 200));
@@ -235,7 +236,7 @@ class NodeLinksTest {
     void framesSentBeforeThePeerListensAreDeliveredOnceItDoes() throws Exception {
         // Membership can announce a node before its link port is open; nothing sent meanwhile may
         // be lost or reordered.
-        NodeLinks a = node("a", 1_000);
+        NodeLinks a = node("a", 100_000);
         AtomicInteger linkUps = new AtomicInteger();
         a.onLinkUp(n -> linkUps.incrementAndGet());
         int port = freePort();
@@ -246,7 +247,7 @@ class NodeLinksTest {
         Future<Buffer> answer = a.request("b", ECHO, Buffer.buffer("early"));
         assertFalse(answer.isComplete());
 
-        NodeLinks b = node("b", 1_000);
+        NodeLinks b = node("b", 100_000);
         Sequence received = new Sequence(b, 100);
         assertEquals(port, listen(b, port), "the port chosen as free was taken meanwhile");
         received.awaitAll();
@@ -256,7 +257,7 @@ class NodeLinksTest {
 
     @Test
     void bufferBeyondItsSizeDropsAndSendReturnsFalse() throws Exception {
-        NodeLinks a = node("a", 3);
+        NodeLinks a = node("a", 30); // three frames of 10 bytes
         int port = freePort();
         a.connect("b", HOST, port);
         assertTrue(a.send("b", ORDERED, seq(0)));
@@ -266,7 +267,7 @@ class NodeLinksTest {
         assertInstanceOf(LinkLostException.class, failureOf(a.request("b", ECHO, Buffer.buffer())));
 
         // The frames that were kept are delivered, and the bound does not apply to a live link.
-        NodeLinks b = node("b", 3);
+        NodeLinks b = node("b", 30);
         Sequence received = new Sequence(b, 10);
         assertEquals(port, listen(b, port), "the port chosen as free was taken meanwhile");
         await(waitForLink(a, "b"));
@@ -298,8 +299,8 @@ class NodeLinksTest {
     @Test
     void pendingRequestsFailWhenThePeerCloses() throws Exception {
         // The peer may or may not have acted on them; waiting for ever is never right.
-        NodeLinks a = node("a", 100);
-        NodeLinks b = node("b", 100);
+        NodeLinks a = node("a", 100_000);
+        NodeLinks b = node("b", 100_000);
         a.connect("b", HOST, listen(b, freePort()));
         Future<Buffer> answer = a.request("b", SILENT, Buffer.buffer());
         assertTrue(silentReceived.await(WAIT_S, TimeUnit.SECONDS), "the request did not reach b");
@@ -309,8 +310,8 @@ class NodeLinksTest {
 
     @Test
     void disconnectFailsRequestsOnTheConnection() throws Exception {
-        NodeLinks a = node("a", 100);
-        NodeLinks b = node("b", 100);
+        NodeLinks a = node("a", 100_000);
+        NodeLinks b = node("b", 100_000);
         a.connect("b", HOST, listen(b, freePort()));
         Future<Buffer> answer = a.request("b", SILENT, Buffer.buffer());
         assertTrue(silentReceived.await(WAIT_S, TimeUnit.SECONDS), "the request did not reach b");
@@ -324,7 +325,7 @@ class NodeLinksTest {
 
     @Test
     void disconnectFailsRequestsStillWaitingInTheBuffer() throws Exception {
-        NodeLinks a = node("a", 100);
+        NodeLinks a = node("a", 100_000);
         a.connect("b", HOST, freePort());
         Future<Buffer> answer = a.request("b", ECHO, Buffer.buffer());
         a.disconnect("b");
@@ -335,17 +336,17 @@ class NodeLinksTest {
     void linkReconnectsWhenThePeerComesBack() throws Exception {
         // A restarted peer gets a new connection and onLinkUp fires again: that is what makes
         // LocalRoutes send its whole route set to it.
-        NodeLinks a = node("a", 100);
+        NodeLinks a = node("a", 100_000);
         CopyOnWriteArrayList<String> linkUps = new CopyOnWriteArrayList<>();
         a.onLinkUp(linkUps::add);
-        NodeLinks b1 = node("b", 100);
+        NodeLinks b1 = node("b", 100_000);
         int port = listen(b1, freePort());
         a.connect("b", HOST, port);
         assertEquals("a:1", await(a.request("b", ECHO, Buffer.buffer("1"))).toString());
         await(b1.close());
         awaitPortFree(port);
 
-        NodeLinks b2 = node("b", 100);
+        NodeLinks b2 = node("b", 100_000);
         assertEquals(port, listen(b2, port), "the port was taken meanwhile");
         assertEquals("a:2", await(echoRetried(a, "b", "2")).toString());
         assertEquals(List.of("b", "b"), linkUps);

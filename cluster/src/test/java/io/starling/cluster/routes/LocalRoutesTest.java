@@ -45,7 +45,7 @@ class LocalRoutesTest {
         final LocalRoutes routes;
 
         Node(String id, long settleTimeoutMs) {
-            links = loopback.links(id, 1_000);
+            links = loopback.links(id, 100_000);
             table = new RouteTable(id);
             // Before listen: LocalRoutes registers its channel handler.
             routes = new LocalRoutes(loopback.vertx(), links, table, settleTimeoutMs);

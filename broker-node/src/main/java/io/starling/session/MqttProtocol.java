@@ -1,5 +1,6 @@
 package io.starling.session;
 
+import io.starling.metrics.BrokerMetrics;
 import io.starling.metrics.DropReason;
 import io.starling.protocol.Ack;
 import io.starling.protocol.ConnAck;
@@ -19,6 +20,7 @@ import io.starling.protocol.UnsubAck;
 import io.starling.protocol.Unsubscribe;
 import io.starling.routing.Delivery;
 import io.starling.routing.Message;
+import io.starling.routing.PublishRefused;
 import io.starling.routing.Subscription;
 import io.starling.topic.InvalidTopicException;
 import io.starling.topic.TopicFilter;
@@ -30,18 +32,17 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The protocol state machine of one network connection (CONNECT, then the session's packets,
- * then close). It decides what to send and hands packets to {@link Outbound}; it does no I/O of
- * its own, so version differences and every rule live here and in the codec, not in the
+ * The MQTT protocol state machine of one network connection (CONNECT, then the session's
+ * packets, then close). It decides what to send and hands packets to {@link Outbound}; it does no
+ * I/O of its own, so version differences and every rule live here and in the codec, not in the
  * transport. Confined to the connection's context.
  */
-public final class Channel {
-    private static final Logger log = LoggerFactory.getLogger(Channel.class);
+public final class MqttProtocol {
+    private static final Logger log = LoggerFactory.getLogger(MqttProtocol.class);
 
     /** What a CONNECT asks of the session registry. */
     record AttachRequest(String clientId, boolean cleanStart, long expirySeconds, Connect.Will will) {
@@ -52,32 +53,40 @@ public final class Channel {
     private final Outbound out;
     private final Services services;
     private final ContextInternal context;
-    private final Runnable pauseInput;
-    private final Runnable resumeInput;
+    private final InputGate input;
+    private final QosZeroPause qosZeroPause;
+    private final OrderedReplies replies;
 
     private State state = State.AWAIT_CONNECT;
     private MqttVersion version;
     private String clientId;
     private SessionRef ref;
-    private Session session;
     private int keepAliveSeconds;
     private int clientReceiveMaximum = 65_535;
     private int clientTopicAliasMaximum;
     private long connectExpirySeconds;
     private long expirySeconds;
     private boolean publishWillOnClose = true;
+    private Properties connAckProperties;
+    /**
+     * QoS 1 publishes received whose PUBACK has not gone out: with the QoS 2 ones not yet
+     * completed, what Receive Maximum bounds [MQTT-3.3.4-9].
+     */
+    private int qos1Unacknowledged;
+    /** QoS 2 publishes received and routed whose PUBREC has not gone out. */
+    private int qos2Unreceived;
     /** Topic aliases the client set [MQTT-3.3.2-10]; created with the first one (most clients set none). */
     private Map<Integer, String> inboundAliases;
-    /** Packets that came between CONNECT and CONNACK (rare): smallest size, not ArrayDeque's 16 slots. */
+    /** Packets that came between CONNECT and CONNACK: smallest size, not ArrayDeque's 16 slots. */
     private final ArrayDeque<Packet> heldUntilAttached = new ArrayDeque<>(0);
-    private final OrderedReplies replies;
 
-    public Channel(Outbound out, Services services, ContextInternal context, Runnable pauseInput, Runnable resumeInput) {
+    public MqttProtocol(Outbound out, Services services, ContextInternal context, Runnable pauseInput,
+                        Runnable resumeInput) {
         this.out = out;
         this.services = services;
         this.context = context;
-        this.pauseInput = pauseInput;
-        this.resumeInput = resumeInput;
+        this.input = new InputGate(pauseInput, resumeInput);
+        this.qosZeroPause = new QosZeroPause(services.vertx, context, input);
         this.replies = new OrderedReplies(context);
     }
 
@@ -125,10 +134,7 @@ public final class Channel {
     public void onPacket(Packet p) {
         switch (state) {
             case AWAIT_CONNECT -> onConnect((Connect) p); // the decoder admits nothing else first [MQTT-3.1.0-1]
-            case CONNECTING -> {
-                heldUntilAttached.add(p);
-                pauseInput.run();
-            }
+            case CONNECTING -> heldUntilAttached.add(p); // input is paused: at most one read's worth
             case CONNECTED -> onSessionPacket(p);
             case CLOSED -> { }
         }
@@ -158,7 +164,7 @@ public final class Channel {
     }
 
     /**
-     * Handling this connection's input failed inside the broker (the transport logged it): the
+     * Handling this connection's input failed inside the broker (logged where it was caught): the
      * client is told 0x83 (5.0) and the connection closes, as for a violation but counted as ours.
      */
     public void onInternalError(Throwable cause, MqttVersion decoderVersion) {
@@ -169,7 +175,7 @@ public final class Channel {
             return;
         }
         services.metrics.internalError();
-        String why = "the broker failed handling this connection's input (" + cause.getClass().getSimpleName() + ")";
+        String why = "the broker failed handling this connection (" + cause.getClass().getSimpleName() + ")";
         lastWord(ReasonCode.IMPLEMENTATION_SPECIFIC_ERROR, why, why);
         close(true);
     }
@@ -190,14 +196,14 @@ public final class Channel {
             } else if (ver != null && ver.isV5() && state == State.AWAIT_CONNECT) {
                 out.send(new ConnAck(false, reasonCode, reasonString(connAckText)));
             }
-        } else if (version.isV5()) {
+        } else if (version != null && version.isV5()) {
             out.send(new Disconnect(reasonCode, reasonString(disconnectText)));
         }
     }
 
     public void onWritable() {
-        if (session != null) {
-            session.pump();
+        if (ref != null && ref.session != null && ref.attached == this) {
+            ref.session.pump();
         }
     }
 
@@ -218,10 +224,8 @@ public final class Channel {
         State was = state;
         state = State.CLOSED;
         replies.close();
-        if (was == State.CONNECTED && session != null) {
-            Session s = session;
-            session = null;
-            s.ref.connectionLost(this, publishWillOnClose, expirySeconds);
+        if (was == State.CONNECTED && ref != null) {
+            ref.connectionLost(this, publishWillOnClose, expirySeconds);
         }
     }
 
@@ -231,114 +235,65 @@ public final class Channel {
         version = c.version();
         Properties p = c.properties() == null ? Properties.EMPTY : c.properties();
         if (version.isV5() && p.maximumPacketSize != null) {
-            out.limitPacketSize(p.maximumPacketSize); // [MQTT-3.1.2-24]
+            out.limitPacketSize(p.maximumPacketSize); // [MQTT-3.1.2-24], refusals included
         }
-        if (services.leaving) {
-            // This node is leaving the cluster: the client should connect to another one.
-            refuse(ReasonCode.SERVER_UNAVAILABLE, "4.13", "this node is shutting down");
+        Object decided = ConnectTerms.negotiate(c, services.config, services.leaving);
+        if (decided instanceof ConnectTerms.Refusal r) {
+            clientId = c.clientId().isEmpty() ? null : c.clientId();
+            refuse(r);
             return;
         }
-        if (p.authenticationMethod != null) {
-            refuse(ReasonCode.BAD_AUTHENTICATION_METHOD, "MQTT-4.12.0-1",
-                    "enhanced authentication method '" + p.authenticationMethod + "' is not supported");
-            return;
-        }
-        String id = c.clientId();
-        Properties ack = new Properties();
-        if (id.isEmpty()) {
-            if (version == MqttVersion.V3_1 || (version == MqttVersion.V3_1_1 && !c.cleanStart())) {
-                // [MQTT-3.1.3-8] an empty identifier needs Clean Session; 3.1 needs 1 to 23 characters.
-                refuse(ReasonCode.CLIENT_IDENTIFIER_NOT_VALID, "MQTT-3.1.3-8",
-                        "empty client identifier without clean session");
-                return;
-            }
-            id = "auto-" + UUID.randomUUID();
-            if (version.isV5()) {
-                ack.assignedClientIdentifier = id; // [MQTT-3.2.2-16]
-            }
-        }
-        clientId = id;
-        int cap = services.config.maxKeepAliveSeconds();
-        keepAliveSeconds = c.keepAliveSeconds();
-        if (version.isV5() && (keepAliveSeconds == 0 || keepAliveSeconds > cap)) {
-            keepAliveSeconds = cap; // [MQTT-3.2.2-21] the client must use the Server Keep Alive
-            ack.serverKeepAlive = cap;
-        }
-        long maxExpiry = services.config.maxSessionExpirySeconds();
-        if (version.isV5()) {
-            long requested = p.sessionExpiryInterval == null ? 0 : p.sessionExpiryInterval;
-            connectExpirySeconds = Math.min(requested, maxExpiry);
-            if (connectExpirySeconds != requested) {
-                ack.sessionExpiryInterval = connectExpirySeconds;
-            }
-            clientReceiveMaximum = p.receiveMaximum == null ? 65_535 : p.receiveMaximum;
-            clientTopicAliasMaximum = p.topicAliasMaximum == null ? 0 : p.topicAliasMaximum;
-            ack.receiveMaximum = services.config.receiveMaximum();
-            ack.maximumPacketSize = (long) services.config.maxPacketSize();
-            if (services.config.topicAliasMaximum() > 0) {
-                ack.topicAliasMaximum = services.config.topicAliasMaximum();
-            }
-        } else {
-            // 3.1.1: Clean Session 0 keeps the session until the broker's cap.
-            connectExpirySeconds = c.cleanStart() ? 0 : maxExpiry;
-            clientReceiveMaximum = services.config.maxInflight();
-        }
+        ConnectTerms terms = (ConnectTerms) decided;
+        clientId = terms.clientId();
+        keepAliveSeconds = terms.keepAliveSeconds();
+        connectExpirySeconds = terms.expirySeconds();
         expirySeconds = connectExpirySeconds;
-        Connect.Will will = c.will();
-        if (will != null) {
-            try {
-                TopicName.of(will.topic());
-            } catch (InvalidTopicException e) {
-                refuse(ReasonCode.TOPIC_NAME_INVALID, e.rule(), "will topic: " + e.getMessage());
-                return;
-            }
-        }
-        connAckProperties = ack;
+        clientReceiveMaximum = terms.clientReceiveMaximum();
+        clientTopicAliasMaximum = terms.clientTopicAliasMaximum();
+        connAckProperties = terms.connAck();
         state = State.CONNECTING;
-        pauseInput.run();
-        services.registry.connect(this, new AttachRequest(id, c.cleanStart(), connectExpirySeconds, will));
+        input.close(InputGate.CONNECTING);
+        services.registry.connect(this, new AttachRequest(clientId, terms.cleanStart(), connectExpirySeconds,
+                terms.will()));
     }
-
-    private Properties connAckProperties;
 
     /**
      * Refuses a CONNECT: CONNACK with the reason (3.1.1: nearest return code), log, count, close.
      * A refusal for who the client is (e.g. 0x8C) counts as an authentication failure, not as a
      * protocol error: the two answer different questions on a dashboard.
      */
-    private void refuse(int reasonCode, String rule, String why) {
-        log.info("client {} ({}) refused [{}]: {}", clientId, out.remoteAddress(), rule, why);
-        if (io.starling.metrics.BrokerMetrics.isAuthFailure(reasonCode)) {
-            services.metrics.authFailure(reasonCode);
+    private void refuse(ConnectTerms.Refusal r) {
+        log.info("client {} ({}) refused [{}]: {}", clientId, out.remoteAddress(), r.rule(), r.why());
+        if (BrokerMetrics.isAuthFailure(r.reasonCode())) {
+            services.metrics.authFailure(r.reasonCode());
         } else {
-            services.metrics.protocolError(reasonCode);
+            services.metrics.protocolError(r.reasonCode());
         }
-        out.send(new ConnAck(false, version.isV5() ? reasonCode : ReasonCode.toV3ConnAck(reasonCode),
-                version.isV5() ? reasonString(why) : Properties.EMPTY));
+        out.send(new ConnAck(false, version.isV5() ? r.reasonCode() : ReasonCode.toV3ConnAck(r.reasonCode()),
+                version.isV5() ? reasonString(r.why()) : Properties.EMPTY));
         close(true);
     }
 
-    /** The registry attached the session to this connection; runs on this context. */
-    void attached(SessionRef ref, Session s, boolean present) {
+    /** The session is this connection's now (runs on this context): CONNACK, then what the client pipelined. */
+    void attached(SessionRef ref, boolean present) {
         this.ref = ref;
         if (state == State.CLOSED) {
             // The socket went while the session was being claimed: the session is simply offline again.
-            s.channel = this;
-            s.attaching = false;
+            ref.attached = this;
+            ref.session.attaching = false;
             ref.connectionLost(this, true, expirySeconds);
             return;
         }
-        session = s;
         state = State.CONNECTED;
         // [MQTT-3.2.2-1] Session Present is 0 for a clean start; 3.1 has no such flag.
         boolean sessionPresent = present && version != MqttVersion.V3_1;
         out.send(new ConnAck(sessionPresent, ReasonCode.SUCCESS, version.isV5() ? connAckProperties : Properties.EMPTY));
         connAckProperties = null; // sent: not kept for the life of the connection
-        s.attach(this);
+        ref.attach(this);
         while (!heldUntilAttached.isEmpty() && state == State.CONNECTED) {
             onSessionPacket(heldUntilAttached.poll());
         }
-        resumeInput.run();
+        input.open(InputGate.CONNECTING);
     }
 
     /**
@@ -355,28 +310,25 @@ public final class Channel {
 
     /** This node is leaving the cluster: 5.0 clients are told 0x8B (spec 4.13) and every client is closed. */
     void serverShuttingDown() {
-        if (state == State.CLOSED) {
-            return;
-        }
-        if (version.isV5()) {
-            out.send(new Disconnect(ReasonCode.SERVER_SHUTTING_DOWN, Properties.EMPTY));
-        }
-        session = null;
-        state = State.CLOSED;
-        replies.close();
-        out.close();
+        endedByServer(ReasonCode.SERVER_SHUTTING_DOWN, null);
     }
 
     /** Another connection took this client identifier; runs on this context. */
     void takenOver() {
+        endedByServer(ReasonCode.SESSION_TAKEN_OVER, "session taken over by a new connection");
+    }
+
+    private void endedByServer(int reasonCode, String logText) {
         if (state == State.CLOSED) {
             return;
         }
-        log.info("client {} ({}): session taken over by a new connection", clientId, out.remoteAddress());
-        if (version.isV5()) {
-            out.send(new Disconnect(ReasonCode.SESSION_TAKEN_OVER, Properties.EMPTY));
+        if (logText != null) {
+            log.info("client {} ({}): {}", clientId, out.remoteAddress(), logText);
         }
-        session = null;
+        if (version.isV5()) {
+            out.send(new Disconnect(reasonCode, Properties.EMPTY));
+        }
+        ref = null; // the session has been detached from this connection already
         state = State.CLOSED;
         replies.close();
         out.close();
@@ -400,31 +352,16 @@ public final class Channel {
         }
     }
 
+    private Session session() {
+        return ref.session;
+    }
+
     private void onPublish(Publish p) {
         services.metrics.messageReceived(p.qos());
-        String topic = p.topic();
         Properties props = p.properties() == null ? Properties.EMPTY : p.properties();
-        if (version.isV5() && props.topicAlias != null) {
-            int alias = props.topicAlias;
-            if (alias == 0 || alias > services.config.topicAliasMaximum()) {
-                // [MQTT-3.3.2-8] alias 0, [MQTT-3.3.2-9] above our Topic Alias Maximum
-                onViolation(new ProtocolViolation(ReasonCode.TOPIC_ALIAS_INVALID, "MQTT-3.3.2-9",
-                        "topic alias " + alias + " outside 1.." + services.config.topicAliasMaximum()));
-                return;
-            }
-            if (topic.isEmpty()) {
-                topic = inboundAliases == null ? null : inboundAliases.get(alias);
-                if (topic == null) {
-                    onViolation(ProtocolViolation.protocolError("3.3.2.3.4",
-                            "topic alias " + alias + " used before it was set"));
-                    return;
-                }
-            } else {
-                if (inboundAliases == null) {
-                    inboundAliases = new HashMap<>();
-                }
-                inboundAliases.put(alias, topic);
-            }
+        String topic = resolveAlias(p.topic(), props);
+        if (topic == null) {
+            return; // the violation is answered
         }
         TopicName name;
         try {
@@ -434,16 +371,26 @@ public final class Channel {
             return;
         }
         int qos = p.qos();
-        if (qos == 2 && !session.inboundQos2Pending(p.packetId())
-                && session.inboundQos2Count() >= services.config.receiveMaximum()) {
-            onViolation(new ProtocolViolation(ReasonCode.RECEIVE_MAXIMUM_EXCEEDED, "MQTT-3.3.4-9 (3.3.4)",
-                    "more than Receive Maximum " + services.config.receiveMaximum() + " QoS 2 publishes unacknowledged"));
-            return;
+        Session session = session();
+        boolean newFlow = qos == 1 || (qos == 2 && !session.inboundQos2Pending(p.packetId()));
+        if (newFlow && qos1Unacknowledged + session.inboundQos2Count() >= services.config.receiveMaximum()) {
+            if (version.isV5()) {
+                // [MQTT-3.3.4-9] QoS 1 and 2 count alike: a client past the Receive Maximum it was given is cut off.
+                onViolation(new ProtocolViolation(ReasonCode.RECEIVE_MAXIMUM_EXCEEDED, "MQTT-3.3.4-9 (3.3.4)",
+                        "more than Receive Maximum " + services.config.receiveMaximum()
+                                + " QoS 1 and 2 publishes unacknowledged"));
+                return;
+            }
         }
         if (name.isSystem() && topic.startsWith("$SYS")) {
             // $SYS is the broker's; clients' publishes there are refused, not routed.
             log.debug("client {}: publish to {} refused", clientId, topic);
             services.metrics.dropped(DropReason.NOT_AUTHORIZED);
+            if (qos == 1) {
+                qos1Unacknowledged++;
+            } else if (qos == 2) {
+                qos2Unreceived++;
+            }
             replies.now(() -> acknowledge(p, ReasonCode.NOT_AUTHORIZED));
             return;
         }
@@ -457,102 +404,140 @@ public final class Channel {
         Message m = new Message(topic, p.payload(), qos, p.retain(), Message.forwardedProperties(props),
                 expiry == null ? 0 : now + expiry * 1000, clientId, System.nanoTime());
         if (qos == 0) {
-            Congestion.clear(); // QoS 1/2 publishers are slowed by their held acknowledgements instead
+            io.starling.routing.Congestion.clear(); // QoS 1/2 publishers are slowed by their held acknowledgements instead
         }
         Future<Integer> reached = services.router.publish(name, m);
-        SessionRef congested = qos == 0 ? Congestion.signalled() : null;
-        if (congested != null) {
-            slowDown(congested);
-        }
-        if (qos == 2) {
-            var keeper = session.inboundKeeper(p.packetId());
-            if (keeper != null) {
-                reached = reached.compose(keeper);
+        if (qos == 0) {
+            io.starling.routing.Backlog congested = io.starling.routing.Congestion.signalled();
+            if (congested != null && state == State.CONNECTED) {
+                qosZeroPause.pauseFor(congested);
             }
-        }
-        if (qos > 0) {
-            // The answer waits until every node the message went to has accepted it.
-            replies.after(reached, n -> acknowledge(p, n != null && n == 0 && version.isV5()
-                    ? ReasonCode.NO_MATCHING_SUBSCRIBERS : ReasonCode.SUCCESS));
-        }
-    }
-
-    /** True while reading from this client is paused because its QoS 0 messages fill a subscriber's backlog. */
-    private boolean slowedDown;
-    /** Tells a pause's ends (its turn came, the timer) from those of an earlier pause. */
-    private long slowDownGeneration;
-    private long slowDownTimer = -1;
-
-    /**
-     * Backpressure for QoS 0, which has no acknowledgement to hold back: stop reading from this
-     * publisher until the subscriber it floods has drained its backlog and wakes it (one publisher
-     * at a time), instead of reading, routing and then dropping what it sends. A paused publisher's
-     * TCP window closes, so a client that writes flat out is held to what its subscribers take.
-     * A subscriber that stops writing holds nobody back for more than a second (then its messages
-     * are dropped, counted as queue_full), and the pause is re-checked every
-     * {@link #SLOW_DOWN_CHECK_MILLIS}.
-     */
-    private void slowDown(SessionRef congested) {
-        if (slowedDown || state != State.CONNECTED) {
             return;
         }
-        slowedDown = true;
-        long generation = ++slowDownGeneration;
-        pauseInput.run();
-        armSlowDownCheck(congested, generation);
-        congested.whenDrained(() -> context.runOnContext(v -> endSlowDown(generation)));
-    }
-
-    private void armSlowDownCheck(SessionRef congested, long generation) {
-        slowDownTimer = services.vertx.setTimer(SLOW_DOWN_CHECK_MILLIS, t -> {
-            slowDownTimer = -1;
-            if (slowedDown && generation == slowDownGeneration && congested.congested() && congested.holdsPublishers()) {
-                armSlowDownCheck(congested, generation); // still its turn to wait
+        if (qos == 1) {
+            qos1Unacknowledged++;
+        } else {
+            qos2Unreceived++;
+            Future<Void> kept = session.inboundKept(p.packetId());
+            if (kept != null) {
+                // The identifier is journaled once the message is routed and accepted, before PUBREC.
+                reached = reached.compose(n -> kept.map(n));
+            }
+        }
+        unacknowledgedChanged();
+        // The answer waits until every node the message went to has accepted it.
+        replies.after(reached, (n, failure) -> {
+            if (failure != null) {
+                refusePublish(p, failure);
             } else {
-                endSlowDown(generation);
+                acknowledge(p, n == 0 && version.isV5() ? ReasonCode.NO_MATCHING_SUBSCRIBERS : ReasonCode.SUCCESS);
             }
         });
     }
 
-    private void endSlowDown(long generation) {
-        if (!slowedDown || generation != slowDownGeneration) {
-            return;
+    /** @return the topic of a PUBLISH once its Topic Alias is applied [MQTT-3.3.2-10..12], or null after a violation */
+    private String resolveAlias(String topic, Properties props) {
+        if (!version.isV5() || props.topicAlias == null) {
+            return topic;
         }
-        slowedDown = false;
-        if (slowDownTimer >= 0) {
-            services.vertx.cancelTimer(slowDownTimer);
-            slowDownTimer = -1;
+        int alias = props.topicAlias;
+        if (alias == 0 || alias > services.config.topicAliasMaximum()) {
+            // [MQTT-3.3.2-8] alias 0, [MQTT-3.3.2-9] above our Topic Alias Maximum
+            onViolation(new ProtocolViolation(ReasonCode.TOPIC_ALIAS_INVALID, "MQTT-3.3.2-9",
+                    "topic alias " + alias + " outside 1.." + services.config.topicAliasMaximum()));
+            return null;
         }
-        if (state == State.CONNECTED) {
-            resumeInput.run();
+        if (topic.isEmpty()) {
+            String known = inboundAliases == null ? null : inboundAliases.get(alias);
+            if (known == null) {
+                onViolation(ProtocolViolation.protocolError("3.3.2.3.4", "topic alias " + alias + " used before it was set"));
+            }
+            return known;
         }
+        if (inboundAliases == null) {
+            inboundAliases = new HashMap<>();
+        }
+        inboundAliases.put(alias, topic);
+        return topic;
     }
 
-    private static final long SLOW_DOWN_CHECK_MILLIS = 50;
+    /**
+     * A 3.1.1 client has no Receive Maximum to obey, so the broker's holds for it: at that many
+     * QoS 1/2 publishes that the broker has not yet answered (PUBACK, PUBREC) its input is not read
+     * until answers go out, and a publisher that ignores flow control cannot grow the broker's
+     * memory (issue 9). QoS 2 publishes awaiting their PUBREL do not count here: the PUBRELs that
+     * end them are in that very input.
+     */
+    private void unacknowledgedChanged() {
+        if (version.isV5()) {
+            return;
+        }
+        if (qos1Unacknowledged + qos2Unreceived >= services.config.receiveMaximum()) {
+            input.close(InputGate.UNACKNOWLEDGED);
+        } else {
+            input.open(InputGate.UNACKNOWLEDGED);
+        }
+    }
 
     private void acknowledge(Publish p, int reasonCode) {
         if (p.qos() == 1) {
+            qos1Unacknowledged--;
             out.send(Ack.of(PacketType.PUBACK, p.packetId(), reasonCode));
         } else if (p.qos() == 2) {
+            qos2Unreceived--;
             if (reasonCode >= 0x80) {
-                session.inboundQos2Release(p.packetId());
+                session().inboundQos2Release(p.packetId()); // the flow ends: a resend is a new message
             }
             out.send(Ack.of(PacketType.PUBREC, p.packetId(), reasonCode));
         }
+        unacknowledgedChanged();
+    }
+
+    /**
+     * The broker could not take a publish for every session it matched (issue 9): 5.0 hears the
+     * reason code in its PUBACK/PUBREC; 3.1.1 has no way to hear it, so its connection is closed
+     * without an acknowledgement and it resends the message when it reconnects. Its will is not
+     * published for this: the client did nothing wrong and is not gone.
+     */
+    private void refusePublish(Publish p, Throwable failure) {
+        int reasonCode = PublishRefused.reasonCodeOf(failure);
+        log.warn("client {} ({}): publish {} on {} could not be taken ({}): {}", clientId, out.remoteAddress(),
+                p.packetId(), p.topic(), ReasonCode.name(reasonCode), failure.getMessage());
+        services.metrics.publishRefused(reasonCode);
+        if (version.isV5()) {
+            acknowledge(p, reasonCode);
+            return;
+        }
+        if (p.qos() == 2) {
+            session().inboundQos2Release(p.packetId()); // its resend must be routed again
+        }
+        publishWillOnClose = false;
+        out.close();
+        onClosed();
     }
 
     private void onAck(Ack a) {
+        Session session = session();
         switch (a.type()) {
             case PUBACK -> session.onPuback(a.packetId());
-            case PUBREC -> replies.after(session.onPubrec(a.packetId(), a.reasonCode()), rc -> {
-                if (rc != null && rc >= 0) {
+            case PUBREC -> replies.after(session.onPubrec(a.packetId(), a.reasonCode()), (rc, failure) -> {
+                if (failure != null) {
+                    // The PUBREC could not be journaled: the flow goes on here; only a node's loss now
+                    // would resend the PUBLISH instead of the PUBREL.
+                    log.warn("client {}: PUBREC {} not backed up: {}", clientId, a.packetId(), failure.toString());
+                    rc = ReasonCode.SUCCESS;
+                }
+                if (rc >= 0) {
                     out.send(Ack.of(PacketType.PUBREL, a.packetId(), rc)); // [MQTT-4.6.0-4] in PUBREC order
                 }
             });
             case PUBREL -> {
                 boolean known = session.inboundQos2Release(a.packetId());
-                replies.now(() -> out.send(Ack.of(PacketType.PUBCOMP, a.packetId(),
-                        known ? ReasonCode.SUCCESS : ReasonCode.PACKET_IDENTIFIER_NOT_FOUND)));
+                replies.now(() -> {
+                    out.send(Ack.of(PacketType.PUBCOMP, a.packetId(),
+                            known ? ReasonCode.SUCCESS : ReasonCode.PACKET_IDENTIFIER_NOT_FOUND));
+                    unacknowledgedChanged();
+                });
             }
             case PUBCOMP -> session.onPubcomp(a.packetId());
             default -> throw new IllegalStateException(a.type().toString());
@@ -584,20 +569,26 @@ public final class Channel {
             }
             Subscription sub = new Subscription(clientId, filter, Math.min(r.qos(), 2), r.noLocal(),
                     r.retainAsPublished(), r.retainHandling(), subscriptionId);
-            boolean existed = session.subscribe(sub);
+            boolean existed = ref.subscribe(sub);
             codes[i] = sub.qos(); // [MQTT-3.8.4-8] the granted QoS
             // [MQTT-3.3.1-9..11] Retain Handling; never for shared subscriptions (spec 4.8.2).
             if (!filter.isShared() && (r.retainHandling() == 0 || (r.retainHandling() == 1 && !existed))) {
                 sendRetained.add(sub);
             }
         }
-        // The SUBACK waits until every node routes the new filters here, and the session's record
-        // with them is backed up (issue 3).
-        Future<Void> ready = session.recordWritten.isComplete() ? services.router.routesSettled()
-                : Future.join(services.router.routesSettled(), session.recordWritten).mapEmpty();
-        replies.after(ready, v -> {
+        // The SUBACK waits until every node routes the new filters here (docs/adr/0004), and the
+        // session's record with them is backed up (issue 3).
+        Future<Void> record = ref.recordWritten;
+        Future<Void> ready = record.isComplete() && record.succeeded() ? services.router.routesSettled()
+                : Future.join(services.router.routesSettled(), record).mapEmpty();
+        replies.after(ready, (v, failure) -> {
+            if (failure != null) {
+                log.warn("client {}: its session's record with these subscriptions was not backed up: {}", clientId,
+                        failure.toString());
+            }
             out.send(new SubAck(s.packetId(), Properties.EMPTY, codes));
             long now = System.currentTimeMillis();
+            Session session = session();
             for (Subscription sub : sendRetained) {
                 int[] ids = sub.subscriptionId() == 0 ? Delivery.NO_IDS : new int[] {sub.subscriptionId()};
                 services.router.retained().match(sub.filter(), now, m ->
@@ -613,7 +604,7 @@ public final class Channel {
         int[] codes = new int[u.filters().size()];
         for (int i = 0; i < codes.length; i++) {
             try {
-                codes[i] = session.unsubscribe(TopicFilter.of(u.filters().get(i)))
+                codes[i] = ref.unsubscribe(TopicFilter.of(u.filters().get(i)))
                         ? ReasonCode.SUCCESS : ReasonCode.NO_SUBSCRIPTION_EXISTED;
             } catch (InvalidTopicException e) {
                 codes[i] = ReasonCode.TOPIC_FILTER_INVALID;
@@ -649,10 +640,5 @@ public final class Channel {
         Properties p = new Properties();
         p.reasonString = text;
         return p;
-    }
-
-    /** For the $SYS and metrics views: this connection's session queue depth. */
-    public int queued() {
-        return session == null ? 0 : session.queued();
     }
 }
