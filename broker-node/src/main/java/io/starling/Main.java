@@ -21,6 +21,9 @@ public final class Main {
     }
 
     public static void main(String[] args) throws Exception {
+        if (System.getProperty("java.util.logging.manager") == null) {
+            System.setProperty("java.util.logging.manager", ShutdownLogManager.class.getName());
+        }
         if (System.getProperty("java.util.logging.SimpleFormatter.format") == null) {
             System.setProperty("java.util.logging.SimpleFormatter.format", "%1$tF %1$tT.%1$tL %4$-7s %3$s: %5$s%6$s%n");
         }
@@ -63,8 +66,14 @@ public final class Main {
             return;
         }
         log.info("starling {} listening for MQTT on {}:{}", Broker.VERSION, config.listenerHost(), broker.port());
-        Runtime.getRuntime().addShutdownHook(new Thread(() ->
-                broker.leave(10_000).toCompletionStage().toCompletableFuture().orTimeout(20, TimeUnit.SECONDS).join()));
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            try {
+                broker.leave(10_000).toCompletionStage().toCompletableFuture().orTimeout(20, TimeUnit.SECONDS).join();
+                log.info("left the cluster");
+            } finally {
+                ShutdownLogManager.leaveDone();
+            }
+        }));
     }
 
     /**

@@ -303,13 +303,21 @@ final class SessionOwnership {
         ref.timers.cancel();
         SessionState state = s.export().withWill(will);
         startRelaying(target, state);
-        ref.journal().flushed().onComplete(f -> services.transfer.push(target, clientId(), state).onComplete(ar -> {
-            if (ar.failed()) {
-                log.warn("client {}: session not handed to node {} on leaving: {}", clientId(), target,
-                        ar.cause().toString());
-            }
-            done.tryComplete();
-        }));
+        // What arrives meanwhile is relayed only after the PUSH is on the link: a relayed message
+        // that reached the target before its session would find nothing there to take it.
+        ref.mailbox.hold();
+        ContextInternal here = ref.context();
+        ref.journal().flushed().onComplete(f -> {
+            Future<Void> pushed = services.transfer.push(target, clientId(), state);
+            here.runOnContext(v -> ref.mailbox.release());
+            pushed.onComplete(ar -> {
+                if (ar.failed()) {
+                    log.warn("client {}: session not handed to node {} on leaving: {}", clientId(), target,
+                            ar.cause().toString());
+                }
+                done.tryComplete();
+            });
+        });
     }
 
     // ---- sessions arriving offline: pushed by a leaving node, adopted from a dead one ----

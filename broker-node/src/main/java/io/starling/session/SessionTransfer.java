@@ -54,6 +54,7 @@ final class SessionTransfer {
     /** Fence rounds waiting for answers: round id to the nodes that have not answered. */
     private final Map<Long, Fence> fences = new ConcurrentHashMap<>();
     private final AtomicLong fenceIds = new AtomicLong();
+    private final java.util.concurrent.atomic.AtomicInteger relaysInFlight = new java.util.concurrent.atomic.AtomicInteger();
 
     private record Fence(Set<String> waiting, Promise<Void> done) {
     }
@@ -158,7 +159,9 @@ final class SessionTransfer {
             links.send(node, CHANNEL, body);
             return Future.succeededFuture();
         }
-        return links.request(node, CHANNEL, body, TAKE_TIMEOUT_MS).mapEmpty();
+        relaysInFlight.incrementAndGet();
+        return links.request(node, CHANNEL, body, TAKE_TIMEOUT_MS).<Void>mapEmpty()
+                .andThen(ar -> relaysInFlight.decrementAndGet());
     }
 
     /** The relay of {@code clientId} to {@code node} is complete: sent behind the last relayed message. */
@@ -175,8 +178,13 @@ final class SessionTransfer {
         return links.request(node, CHANNEL, body.appendBytes(state.encode()), TAKE_TIMEOUT_MS).mapEmpty();
     }
 
+    /**
+     * Sessions handed over from here whose new owner has not yet released the routes here, and
+     * relayed messages it has not yet confirmed: a leaving node closes its links only after both
+     * are done, or a relayed message would fail (its publisher refused) at the last moment.
+     */
     int relayingCount() {
-        return relaying.size();
+        return relaying.size() + relaysInFlight.get();
     }
 
     /** The new owner routes the session itself now; the old owner may drop its routes. */

@@ -169,7 +169,9 @@ final class JarProcess implements AutoCloseable {
 
     /** SIGTERM: the node's shutdown hook closes it; fails if it has not exited within the time. */
     void stop(int seconds) throws InterruptedException {
-        process.destroy();
+        // Through the ProcessHandle: Process.destroy() also closes our ends of the child's pipes at
+        // once, so everything the node logged while it left (its whole graceful leave) was lost.
+        process.toHandle().destroy();
         if (!process.waitFor(seconds, TimeUnit.SECONDS)) {
             process.destroyForcibly();
             fail(name + " did not stop within " + seconds + " s of SIGTERM:\n" + output());
