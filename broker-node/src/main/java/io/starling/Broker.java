@@ -75,7 +75,7 @@ public final class Broker {
         this.services = new Services(vertx, config, router, metrics, links,
                 new ClientRegistry(member.hazelcast().getMap(ClientRegistry.MAP), links.localNode(),
                         () -> !links.peers().isEmpty()),
-                adoptions, member.hazelcast());
+                member.hazelcast());
         // A healed partition merged this member's cluster into the other side's: reload the index.
         member.hazelcast().getLifecycleService().addLifecycleListener(event -> {
             if (event.getState() == com.hazelcast.core.LifecycleEvent.LifecycleState.MERGED) {
@@ -106,12 +106,12 @@ public final class Broker {
             // Recovery from a node that left without handing its sessions over (docs/adr/0010): its
             // routes stay until every survivor adopted its share, so what still matches them waits
             // for the adopters instead of finding no route; then each survivor republishes what the
-            // node did not confirm, in order, and says so, and the adopted sessions take what their
-            // new routes brought meanwhile.
+            // node did not confirm, in order, and hands each session recovered from it its share
+            // (Forwarder#replay) before that session takes what its new routes brought meanwhile.
             adoptions.nodeLeft(left);
             adoptions.awaitAdopted(left).onComplete(v -> {
                 localRoutes.peerLeft(left);
-                router.nodeGone(left).onComplete(x -> adoptions.republished(left));
+                router.nodeGone(left);
             });
             services.registry().nodeLeft(left).onComplete(ar -> router.routesSettled()
                     .onComplete(v -> adoptions.adopted(left)));

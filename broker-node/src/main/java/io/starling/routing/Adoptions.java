@@ -12,20 +12,18 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * The two rounds of the cluster's recovery from a node that died (docs/adr/0006, 0010), as each
- * node follows them: every survivor <b>adopts</b> its share of the dead node's sessions and says
- * so; once all have, each one <b>republishes</b> what it had sent to the dead node without
- * confirmation (to the adopted sessions only) and says so. A QoS 1/2 forward that the dead node
- * did not confirm waits for the first round; an adopted session takes what its new routes bring
- * only after the second, so a publisher's messages reach it in order (spec 4.6).
+ * The cluster's recovery from a node that died (docs/adr/0006, 0010), as each node follows it:
+ * every survivor <b>adopts</b> its share of the dead node's sessions and says so; once all have,
+ * the dead node's routes go and each node republishes what it had sent there without
+ * confirmation ({@link Forwarder}), so that a QoS 1/2 forward the dead node did not confirm
+ * reaches the adopted sessions instead of nobody.
  *
- * <p>Each round is bounded in time, a survivor that dies too is not waited for, and what is known
- * of a dead node is forgotten a while after both rounds ended.
+ * <p>The round is bounded in time, a survivor that dies too is not waited for, and what is known
+ * of a dead node is forgotten a while after the round ended.
  */
 public final class Adoptions {
     public static final byte CHANNEL = 4;
     private static final byte ADOPTED = 1;
-    private static final byte REPUBLISHED = 2;
     /** How long the first round waits at most. */
     private static final long ADOPT_WAIT_MS = 30_000;
     /** How long what is known of a dead node is kept after its rounds ended. */
@@ -35,9 +33,7 @@ public final class Adoptions {
     private static final class Recovery {
         final Set<String> expected;
         final Set<String> adopted = ConcurrentHashMap.newKeySet();
-        final Set<String> republished = ConcurrentHashMap.newKeySet();
         final Promise<Void> allAdopted = Promise.promise();
-        final Promise<Void> allRepublished = Promise.promise();
 
         Recovery(Set<String> expected) {
             this.expected = ConcurrentHashMap.newKeySet();
@@ -50,7 +46,6 @@ public final class Adoptions {
     private final Map<String, Recovery> recoveries = new ConcurrentHashMap<>();
     /** Reports from nodes that arrived before this node learned of the death itself. */
     private final Map<String, Set<String>> earlyAdopted = new ConcurrentHashMap<>();
-    private final Map<String, Set<String>> earlyRepublished = new ConcurrentHashMap<>();
 
     public Adoptions(Vertx vertx, NodeLinks links) {
         this.vertx = vertx;
@@ -70,15 +65,10 @@ public final class Adoptions {
             return;
         }
         vertx.setTimer(ADOPT_WAIT_MS, t -> r.allAdopted.tryComplete());
-        vertx.setTimer(ADOPT_WAIT_MS * 2, t -> r.allRepublished.tryComplete());
-        r.allRepublished.future().onComplete(v -> vertx.setTimer(FORGET_MS, t -> recoveries.remove(dead, r)));
+        r.allAdopted.future().onComplete(v -> vertx.setTimer(FORGET_MS, t -> recoveries.remove(dead, r)));
         Set<String> a = earlyAdopted.remove(dead);
         if (a != null) {
             r.adopted.addAll(a);
-        }
-        Set<String> p = earlyRepublished.remove(dead);
-        if (p != null) {
-            r.republished.addAll(p);
         }
         // A node that died before this one learned of the first death answers nothing.
         for (Recovery other : recoveries.values()) {
@@ -91,11 +81,6 @@ public final class Adoptions {
     /** This node has adopted (and routes) its share of {@code dead}'s sessions: everyone is told. */
     public void adopted(String dead) {
         tell(dead, ADOPTED);
-    }
-
-    /** This node has republished what {@code dead} did not confirm: everyone is told, behind those messages. */
-    public void republished(String dead) {
-        tell(dead, REPUBLISHED);
     }
 
     private void tell(String dead, byte op) {
@@ -112,48 +97,23 @@ public final class Adoptions {
         return r == null ? Future.succeededFuture() : r.allAdopted.future();
     }
 
-    /**
-     * Completes once every remaining node has republished what {@code dead} did not confirm, or
-     * after {@code timeoutMs}; at once for a node this one knows nothing about (it joined later,
-     * or the recovery is long over).
-     */
-    public Future<Void> republished(String dead, long timeoutMs) {
-        Recovery r = recoveries.get(dead);
-        if (r == null || r.allRepublished.future().isComplete()) {
-            return Future.succeededFuture();
-        }
-        Promise<Void> bounded = Promise.promise();
-        long timer = vertx.setTimer(timeoutMs, t -> bounded.tryComplete());
-        r.allRepublished.future().onComplete(v -> {
-            vertx.cancelTimer(timer);
-            bounded.tryComplete();
-        });
-        return bounded.future();
-    }
-
     private void report(String dead, String node, byte op) {
         Recovery r = recoveries.get(dead);
         if (r == null) {
             // Another node saw the death first: kept until this one sees it too (bounded by the forget timer).
-            (op == ADOPTED ? earlyAdopted : earlyRepublished).computeIfAbsent(dead, d -> {
-                vertx.setTimer(FORGET_MS, t -> {
-                    earlyAdopted.remove(d);
-                    earlyRepublished.remove(d);
-                });
+            earlyAdopted.computeIfAbsent(dead, d -> {
+                vertx.setTimer(FORGET_MS, t -> earlyAdopted.remove(d));
                 return ConcurrentHashMap.newKeySet();
             }).add(node);
             return;
         }
-        (op == ADOPTED ? r.adopted : r.republished).add(node);
+        r.adopted.add(node);
         check(r);
     }
 
     private static void check(Recovery r) {
         if (r.adopted.containsAll(r.expected)) {
             r.allAdopted.tryComplete();
-        }
-        if (r.republished.containsAll(r.expected)) {
-            r.allRepublished.tryComplete();
         }
     }
 }

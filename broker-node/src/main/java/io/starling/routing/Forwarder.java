@@ -5,6 +5,8 @@ import io.starling.cluster.forwarding.NodeLinks;
 import io.starling.metrics.BrokerMetrics;
 import io.starling.metrics.DropReason;
 import io.starling.protocol.ReasonCode;
+import io.starling.topic.TopicFilter;
+import io.starling.topic.TopicName;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.buffer.Buffer;
@@ -46,6 +48,11 @@ public final class Forwarder {
     private static final int REMEMBERED = 32_768;
     /** What is known of a node that is gone is dropped this long after it was republished. */
     private static final long FORGET_MS = 300_000;
+    /** How long what a gone node did not confirm is kept for sessions recovered from it later. */
+    private static final long RETAIN_MS = 120_000;
+    /** How long a replay waits at most for this node's republish of a gone node. */
+    private static final long REPLAY_WAIT_MS = 60_000;
+    public static final byte REPLAY_CHANNEL = 5;
     /** A link congested this long no longer holds QoS 0 publishers back: its overflow is dropped. */
     private static final long STUCK_NANOS = 1_000_000_000L;
 
@@ -70,6 +77,7 @@ public final class Forwarder {
     void bind(Router r) {
         this.router = r;
         links.handle(CHANNEL, this::onForward);
+        links.handle(REPLAY_CHANNEL, this::onReplayRequest);
     }
 
     /**
@@ -77,7 +85,14 @@ public final class Forwarder {
      * @return how many subscriptions it reached there; a QoS 1/2 forward that nobody took fails
      */
     Future<Integer> forward(String node, Message message, boolean direct, List<String> shared, String onlyAdoptedFrom) {
-        Buffer body = encode(message, direct, shared, onlyAdoptedFrom == null ? "" : onlyAdoptedFrom);
+        return forward(node, message, direct, shared, onlyAdoptedFrom, null);
+    }
+
+    /** @param onlyClient when not null, only that client's session gets it there (a replay, see {@link #replay}) */
+    Future<Integer> forward(String node, Message message, boolean direct, List<String> shared, String onlyAdoptedFrom,
+                            String onlyClient) {
+        Buffer body = encode(message, direct, shared, onlyAdoptedFrom == null ? "" : onlyAdoptedFrom,
+                onlyClient == null ? "" : onlyClient);
         metrics.forwarded();
         int expected = (direct ? 1 : 0) + shared.size();
         if (message.qos() == 0) {
@@ -113,10 +128,81 @@ public final class Forwarder {
     Future<Void> nodeGone(String node) {
         Outbox o = outboxes.computeIfAbsent(node, Outbox::new);
         o.gone();
-        links.vertx().setTimer(FORGET_MS, t -> outboxes.remove(node, o));
+        links.vertx().setTimer(FORGET_MS + RETAIN_MS, t -> outboxes.remove(node, o));
         received.remove(node);
         backlogs.remove(node);
         return Future.succeededFuture();
+    }
+
+    /**
+     * A session {@code clientId} arrived here from {@code dead} (adopted, or recovered by its
+     * client's CONNECT): every node, this one included, hands it the messages it had sent to
+     * {@code dead} without confirmation that match its subscriptions, once that node has
+     * republished them (issue 9). The general republish reaches only sessions adopted by then; a
+     * session recovered later would miss them. Its own copies (the session's seen ids) are taken once.
+     *
+     * @return completes once every node has handed them over and the session accepted them, or
+     *         after a bound
+     */
+    Future<Void> replay(String dead, String clientId, List<TopicFilter> filters) {
+        List<Future<?>> all = new ArrayList<>();
+        all.add(replayFrom(dead, clientId, filters, null));
+        Buffer body = Buffer.buffer();
+        appendString(body, dead);
+        appendString(body, clientId);
+        body.appendInt(filters.size());
+        filters.forEach(f -> appendString(body, f.value()));
+        for (String peer : links.peers()) {
+            all.add(links.request(peer, REPLAY_CHANNEL, body, REPLAY_WAIT_MS + 10_000));
+        }
+        return Future.join(all).transform(ar -> Future.succeededFuture());
+    }
+
+    /** Hands {@code clientId}'s share of what this node had sent to {@code dead} to {@code toNode} (null: here). */
+    private Future<Void> replayFrom(String dead, String clientId, List<TopicFilter> filters, String toNode) {
+        Outbox o = outboxes.computeIfAbsent(dead, Outbox::new);
+        Promise<Void> ready = Promise.promise();
+        long timer = links.vertx().setTimer(REPLAY_WAIT_MS, t -> ready.tryComplete());
+        o.goneDone.future().onComplete(v -> {
+            links.vertx().cancelTimer(timer);
+            ready.tryComplete();
+        });
+        return ready.future().compose(v -> {
+            List<Future<Integer>> sent = new ArrayList<>();
+            for (Pending p : o.retained()) {
+                if (!p.direct || filters.stream().noneMatch(f -> f.matches(TopicName.of(p.message.topic())))) {
+                    continue;
+                }
+                sent.add(toNode == null ? router.deliverForwarded(p.message, true, List.of(), dead, clientId)
+                        : forward(toNode, p.message, true, List.of(), dead, clientId));
+            }
+            return Future.join(sent).transform(ar -> Future.succeededFuture());
+        });
+    }
+
+    private void onReplayRequest(String from, Buffer body, NodeLinks.Reply reply) {
+        int[] pos = {0};
+        String dead = readString(body, pos);
+        String clientId = readString(body, pos);
+        int n = body.getInt(pos[0]);
+        pos[0] += 4;
+        List<TopicFilter> filters = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            filters.add(TopicFilter.of(readString(body, pos)));
+        }
+        replayFrom(dead, clientId, filters, from).onComplete(ar -> reply.ok(Buffer.buffer()));
+    }
+
+    private static void appendString(Buffer b, String s) {
+        byte[] bytes = s.getBytes(StandardCharsets.UTF_8);
+        b.appendInt(bytes.length).appendBytes(bytes);
+    }
+
+    private static String readString(Buffer b, int[] pos) {
+        int len = b.getInt(pos[0]);
+        String s = new String(b.getBytes(pos[0] + 4, pos[0] + 4 + len), StandardCharsets.UTF_8);
+        pos[0] += 4 + len;
+        return s;
     }
 
     void noSharedMember(String sharedFilter) {
@@ -153,6 +239,10 @@ public final class Forwarder {
         /** A forward found the link broken: the others wait, in order, until it is back or the node is gone. */
         private boolean broken;
         private boolean gone;
+        /** Completes when the node is gone and what it did not confirm has been republished. */
+        final Promise<Void> goneDone = Promise.promise();
+        /** What was republished, kept a while for sessions recovered from the node later ({@link #replay}). */
+        private List<Pending> retained = List.of();
         /** Counts link-ups: a failure from before the latest one means "send again", not "broken". */
         private long generation;
         private long timer = -1;
@@ -280,6 +370,19 @@ public final class Forwarder {
             for (Pending p : waiting) {
                 router.republish(node, p.message, p.direct, p.shared).onComplete(p.result);
             }
+            synchronized (this) {
+                retained = waiting;
+            }
+            goneDone.tryComplete();
+            links.vertx().setTimer(RETAIN_MS, t -> {
+                synchronized (this) {
+                    retained = List.of();
+                }
+            });
+        }
+
+        synchronized List<Pending> retained() {
+            return retained;
         }
     }
 
@@ -341,21 +444,35 @@ public final class Forwarder {
         int len = body.getInt(pos);
         String onlyAdoptedFrom = new String(body.getBytes(pos + 4, pos + 4 + len), StandardCharsets.UTF_8);
         pos += 4 + len;
+        len = body.getInt(pos);
+        String onlyClient = len == 0 ? null : new String(body.getBytes(pos + 4, pos + 4 + len), StandardCharsets.UTF_8);
+        pos += 4 + len;
         Message m = MessageCodec.decode(body.getBytes(pos, body.length()));
         String adopted = onlyAdoptedFrom.isEmpty() ? null : onlyAdoptedFrom;
         if (reply == null) {
-            router.deliverForwarded(m, (flags & DIRECT) != 0, shared, adopted);
+            router.deliverForwarded(m, (flags & DIRECT) != 0, shared, adopted, onlyClient);
             return;
         }
         // A request sent again after its link came back may have been taken already: once only
         // (QoS 2 allows no duplicate), answered with the first outcome.
+        if (onlyClient != null) {
+            // A replay for one recovered session: its session takes a copy it has once itself.
+            router.deliverForwarded(m, true, List.of(), adopted, onlyClient).onComplete(ar -> {
+                if (ar.succeeded()) {
+                    reply.ok(Buffer.buffer(4).appendInt(ar.result()));
+                } else {
+                    reply.fail(ar.cause().getMessage());
+                }
+            });
+            return;
+        }
         long key = adopted == null ? m.id() : ~m.id();
         Remembered seen = received.computeIfAbsent(from, f -> new Remembered());
         Future<Integer> reached;
         synchronized (seen) {
             reached = seen.get(key);
             if (reached == null) {
-                reached = router.deliverForwarded(m, (flags & DIRECT) != 0, shared, adopted);
+                reached = router.deliverForwarded(m, (flags & DIRECT) != 0, shared, adopted, null);
                 seen.put(key, reached);
             }
         }
@@ -368,7 +485,8 @@ public final class Forwarder {
         });
     }
 
-    private static Buffer encode(Message m, boolean direct, List<String> shared, String onlyAdoptedFrom) {
+    private static Buffer encode(Message m, boolean direct, List<String> shared, String onlyAdoptedFrom,
+                                 String onlyClient) {
         Buffer b = Buffer.buffer(64 + m.payload().length).appendByte((byte) (direct ? DIRECT : 0)).appendInt(shared.size());
         for (String s : shared) {
             byte[] bytes = s.getBytes(StandardCharsets.UTF_8);
@@ -376,6 +494,8 @@ public final class Forwarder {
         }
         byte[] adopted = onlyAdoptedFrom.getBytes(StandardCharsets.UTF_8);
         b.appendInt(adopted.length).appendBytes(adopted);
+        byte[] client = onlyClient.getBytes(StandardCharsets.UTF_8);
+        b.appendInt(client.length).appendBytes(client);
         return b.appendBytes(MessageCodec.encode(m));
     }
 }

@@ -103,12 +103,14 @@ public final class Router {
      * when {@code direct}, and to one local member of each shared subscription in {@code shared}.
      *
      * @param onlyAdoptedFrom when not null, it was republished for that dead node: only sessions adopted from it get it
+     * @param onlyClient      when not null, a replay for that client's session alone (see {@link #replay})
      * @return how many subscriptions it reached here, once the sessions have accepted it
      */
-    public Future<Integer> deliverForwarded(Message message, boolean direct, List<String> shared, String onlyAdoptedFrom) {
+    public Future<Integer> deliverForwarded(Message message, boolean direct, List<String> shared, String onlyAdoptedFrom,
+                                            String onlyClient) {
         Publication p = new Publication(message);
         if (direct) {
-            p.deliverDirect(TopicName.of(message.topic()), onlyAdoptedFrom);
+            p.deliverDirect(TopicName.of(message.topic()), onlyAdoptedFrom, onlyClient);
         }
         for (String sharedFilter : shared) {
             if (!p.deliverShared(sharedFilter)) {
@@ -191,6 +193,14 @@ public final class Router {
         return localRoutes.settled();
     }
 
+    /**
+     * Hands a session that arrived from the dead node {@code dead} what every node had sent there
+     * unconfirmed and that matches {@code filters} (see {@link Forwarder#replay}).
+     */
+    public Future<Void> replay(String dead, String clientId, List<TopicFilter> filters) {
+        return forwarder.replay(dead, clientId, filters);
+    }
+
     /** {@code node} is gone and its sessions adopted: what it did not confirm is republished, in order. */
     public Future<Void> nodeGone(String node) {
         return forwarder.nodeGone(node);
@@ -269,7 +279,11 @@ public final class Router {
 
         /** To this node's matching plain subscriptions; only sessions adopted from {@code onlyAdoptedFrom} if set. */
         void deliverDirect(TopicName topic, String onlyAdoptedFrom) {
-            Matches matches = new Matches(message, acceptance, onlyAdoptedFrom);
+            deliverDirect(topic, onlyAdoptedFrom, null);
+        }
+
+        void deliverDirect(TopicName topic, String onlyAdoptedFrom, String onlyClient) {
+            Matches matches = new Matches(message, acceptance, onlyAdoptedFrom, onlyClient);
             index.direct().matchTopic(topic.levels(), topic.isSystem(), matches::direct);
             local += matches.deliver();
         }
@@ -368,16 +382,21 @@ public final class Router {
         private final Message message;
         private final Acceptance acceptance;
         private final String onlyAdoptedFrom;
+        private final String onlyClient;
         private final List<SubscriptionIndex.Entry> direct = new ArrayList<>(4);
 
-        Matches(Message message, Acceptance acceptance, String onlyAdoptedFrom) {
+        Matches(Message message, Acceptance acceptance, String onlyAdoptedFrom, String onlyClient) {
             this.message = message;
             this.acceptance = acceptance;
             this.onlyAdoptedFrom = onlyAdoptedFrom;
+            this.onlyClient = onlyClient;
         }
 
         void direct(String clientId, SubscriptionIndex.Entry entry) {
             Subscription s = entry.subscription();
+            if (onlyClient != null && !onlyClient.equals(clientId)) {
+                return;
+            }
             if (onlyAdoptedFrom != null && !onlyAdoptedFrom.equals(entry.subscriber().adoptedFrom())) {
                 return;
             }

@@ -99,6 +99,12 @@ final class MoveSettling {
         return out;
     }
 
+    /** The latest {@code max} ids taken or seen, oldest first: they go with the session if it moves on. */
+    List<Long> recentIds(int max) {
+        List<Long> all = new ArrayList<>(seen);
+        return all.size() <= max ? all : new ArrayList<>(all.subList(all.size() - max, all.size()));
+    }
+
     int parkedCount() {
         return parked.size();
     }

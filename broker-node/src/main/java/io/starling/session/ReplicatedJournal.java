@@ -60,26 +60,26 @@ final class ReplicatedJournal implements SessionJournal {
     @Override
     public Future<Void> keep(Delivery d, int packetId, boolean released) {
         return active() ? track(store.writeEntry(clientId, d.seq(), nextVersion(),
-                SessionStore.encodeDelivery(d, packetId, released))) : Future.succeededFuture();
+                SessionStore.encodeDelivery(d, packetId, released), 0)) : Future.succeededFuture();
     }
 
     @Override
-    public void forget(long seq) {
+    public void forget(long seq, long messageId) {
         if (active()) {
-            track(store.writeEntry(clientId, seq, nextVersion(), null));
+            track(store.writeEntry(clientId, seq, nextVersion(), null, messageId));
         }
     }
 
     @Override
     public Future<Void> keepInbound(int packetId) {
         return active() ? track(store.writeEntry(clientId, SessionStore.inboundSeq(packetId), nextVersion(),
-                SessionStore.INBOUND_MARK)) : Future.succeededFuture();
+                SessionStore.INBOUND_MARK, 0)) : Future.succeededFuture();
     }
 
     @Override
     public void forgetInbound(int packetId) {
         if (active()) {
-            track(store.writeEntry(clientId, SessionStore.inboundSeq(packetId), nextVersion(), null));
+            track(store.writeEntry(clientId, SessionStore.inboundSeq(packetId), nextVersion(), null, 0));
         }
     }
 

@@ -4,7 +4,6 @@ import io.starling.cluster.forwarding.NodeLinks;
 import io.starling.cluster.registry.ClientRegistry;
 import io.starling.config.BrokerConfig;
 import io.starling.metrics.BrokerMetrics;
-import io.starling.routing.Adoptions;
 import io.starling.routing.Router;
 import io.vertx.core.Vertx;
 
@@ -17,17 +16,15 @@ public final class Services {
     final SessionRegistry registry;
     final SessionTransfer transfer;
     final SessionStore store;
-    final Adoptions adoptions;
     /** Set when the node starts leaving: new connections are refused. */
     volatile boolean leaving;
 
     public Services(Vertx vertx, BrokerConfig config, Router router, BrokerMetrics metrics, NodeLinks links,
-                    ClientRegistry clients, Adoptions adoptions, com.hazelcast.core.HazelcastInstance hazelcast) {
+                    ClientRegistry clients, com.hazelcast.core.HazelcastInstance hazelcast) {
         this.vertx = vertx;
         this.config = config;
         this.router = router;
         this.metrics = metrics;
-        this.adoptions = adoptions;
         this.registry = new SessionRegistry(this);
         this.transfer = new SessionTransfer(links, clients, registry);
         this.store = new SessionStore(hazelcast.getMap(SessionStore.SESSIONS), hazelcast.getMap(SessionStore.QUEUE),

@@ -502,7 +502,7 @@ final class Session {
 
     private void unstore(Delivery d) {
         if (d.seq() > 0) {
-            journal.forget(d.seq());
+            journal.forget(d.seq(), d.message().id());
         }
     }
 
@@ -631,10 +631,13 @@ final class Session {
         for (InflightWindow.Entry e : inflight.inOrder()) {
             sent.add(new SessionState.Inflight(e.packetId, e.released, e.delivery));
         }
+        List<Long> recent = List.of();
         if (settling != null) {
-            // What is parked goes with the session, taken (journaled) like anything else first.
+            // What is parked goes with the session, taken (journaled) like anything else first;
+            // so do the ids it has seen, while copies of them may still be on their way.
             MoveSettling s = settling;
             settling = null;
+            recent = s.recentIds(10_000);
             for (Delivery d : s.drain()) {
                 if (s.isNew(d)) {
                     take(d);
@@ -645,7 +648,7 @@ final class Session {
         }
         List<Delivery> queued = new ArrayList<>(queue);
         SessionState st = new SessionState(expirySeconds, new ArrayList<>(subscriptions.values()), sent,
-                queued, new ArrayList<>(inboundQos2), null);
+                queued, new ArrayList<>(inboundQos2), null, recent);
         for (SessionState.Inflight i : sent) {
             ids.release(i.packetId());
         }
@@ -682,6 +685,7 @@ final class Session {
         settling = new MoveSettling(settleSources, limits.maxQueued());
         st.inflight().forEach(i -> settling.seen(i.delivery().message().id()));
         st.queued().forEach(d -> settling.seen(d.message().id()));
+        st.completed().forEach(settling::seen);
         st.subscriptions().forEach(this::subscribe);
         reportDepth();
     }

@@ -19,8 +19,12 @@ interface SessionJournal {
     /** A message queued (packet identifier 0) or in flight with {@code packetId}, PUBREC'd if {@code released}. */
     Future<Void> keep(Delivery d, int packetId, boolean released);
 
-    /** The message with this sequence number is done (acknowledged, expired, dropped). */
-    void forget(long seq);
+    /**
+     * The message with this sequence number is done (acknowledged, expired, dropped). Its id is
+     * remembered a while, so that a node adopting the session can tell a copy of it that other
+     * nodes republish from a new message.
+     */
+    void forget(long seq, long messageId);
 
     Future<Void> keepInbound(int packetId);
 

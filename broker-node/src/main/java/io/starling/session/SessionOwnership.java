@@ -30,8 +30,8 @@ final class SessionOwnership {
     private static final Logger log = LoggerFactory.getLogger(SessionOwnership.class);
     /** How long a moved session waits at most for its old owner's relay to end. */
     static final long RELAY_SETTLE_MS = 10_000;
-    /** How long an adopted session waits at most for the other nodes' republished messages. */
-    static final long REPUBLISH_SETTLE_MS = 30_000;
+    /** How long a session from a dead node waits at most for the other nodes' replays. */
+    static final long REPUBLISH_SETTLE_MS = 90_000;
 
     private final SessionRef ref;
     private final Services services;
@@ -417,15 +417,25 @@ final class SessionOwnership {
             services.vertx.setTimer(RELAY_SETTLE_MS, t -> ref.post((SessionRef.Task) r -> settled(RELAY, generation)));
         }
         if ((sources & REPUBLISH) != 0) {
-            String dead = adoptedFrom;
-            services.adoptions.republished(dead, REPUBLISH_SETTLE_MS)
+            List<io.starling.topic.TopicFilter> filters = new ArrayList<>();
+            for (Subscription sub : state.subscriptions()) {
+                if (!sub.filter().isShared()) {
+                    filters.add(sub.filter());
+                }
+            }
+            services.router.replay(adoptedFrom, clientId(), filters)
                     .onComplete(v -> ref.post((SessionRef.Task) r -> settled(REPUBLISH, generation)));
+            services.vertx.setTimer(REPUBLISH_SETTLE_MS, t -> ref.post((SessionRef.Task) r -> settled(REPUBLISH, generation)));
         }
     }
 
-    /** REPUBLISH while the other nodes have not yet republished what they had sent to {@code dead}. */
-    private int republishPending(String dead) {
-        return dead != null && !services.adoptions.republished(dead, REPUBLISH_SETTLE_MS).isComplete() ? REPUBLISH : 0;
+    /**
+     * REPUBLISH for a session that comes from a dead node: every node hands it what it had sent
+     * there without confirmation ({@link io.starling.routing.Router#replay}), whenever the session
+     * arrives, before it takes what its new routes bring.
+     */
+    private static int republishPending(String dead) {
+        return dead != null ? REPUBLISH : 0;
     }
 
     /** The old owner says its relay is complete (or the bound ran out). */

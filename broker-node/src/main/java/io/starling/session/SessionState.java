@@ -22,11 +22,20 @@ import java.util.List;
  * and its byte form. The first byte is a format version.
  */
 record SessionState(long expirySeconds, List<Subscription> subscriptions, List<Inflight> inflight,
-                    List<Delivery> queued, List<Integer> inboundQos2, Connect.Will will) {
-    private static final int FORMAT = 1;
+                    List<Delivery> queued, List<Integer> inboundQos2, Connect.Will will, List<Long> completed) {
+
+    /**
+     * @param completed ids of messages the session completed lately (from the journal's tombstones):
+     *     a copy of one that arrives with the session's move (republished for a dead node) is not new
+     */
+    SessionState(long expirySeconds, List<Subscription> subscriptions, List<Inflight> inflight,
+                 List<Delivery> queued, List<Integer> inboundQos2, Connect.Will will) {
+        this(expirySeconds, subscriptions, inflight, queued, inboundQos2, will, List.of());
+    }
+    private static final int FORMAT = 2;
 
     SessionState withWill(Connect.Will w) {
-        return new SessionState(expirySeconds, subscriptions, inflight, queued, inboundQos2, w);
+        return new SessionState(expirySeconds, subscriptions, inflight, queued, inboundQos2, w, completed);
     }
 
     /** A message sent to the client and not yet completed, with its packet identifier. */
@@ -71,6 +80,10 @@ record SessionState(long expirySeconds, List<Subscription> subscriptions, List<I
                         Message.forwardedProperties(p), 0, "", 0));
                 out.writeInt(m.length);
                 out.write(m);
+            }
+            out.writeInt(completed.size());
+            for (long id : completed) {
+                out.writeLong(id);
             }
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -122,7 +135,12 @@ record SessionState(long expirySeconds, List<Subscription> subscriptions, List<I
                 p.messageExpiryInterval = expiryInterval < 0 ? null : expiryInterval;
                 will = new Connect.Will(m.topic(), m.payload(), m.qos(), m.retain(), p);
             }
-            return new SessionState(expiry, subs, inflight, queued, qos2, will);
+            n = in.readInt();
+            List<Long> completed = new ArrayList<>(n);
+            for (int i = 0; i < n; i++) {
+                completed.add(in.readLong());
+            }
+            return new SessionState(expiry, subs, inflight, queued, qos2, will, completed);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

@@ -69,12 +69,15 @@ final class SessionStore {
 
     /** Writes (or with null, removes) the session's record if {@code version} is newer than what is stored. */
     CompletionStage<Boolean> writeRecord(String clientId, long version, byte[] record) {
-        return sessions.submitToKey(clientId, new Versioned<>(version, record));
+        return sessions.submitToKey(clientId, new Versioned<>(version, record, 0));
     }
 
-    /** Writes (or with null, removes) one message entry of a session if {@code version} is newer. */
-    CompletionStage<Boolean> writeEntry(String clientId, long seq, long version, byte[] value) {
-        return queue.submitToKey(new QueueKey(clientId, seq), new Versioned<>(version, value));
+    /**
+     * Writes (or with null, removes) one message entry of a session if {@code version} is newer;
+     * a removed message's tombstone keeps {@code completedId}, the id of the message that was done.
+     */
+    CompletionStage<Boolean> writeEntry(String clientId, long seq, long version, byte[] value, long completedId) {
+        return queue.submitToKey(new QueueKey(clientId, seq), new Versioned<>(version, value, completedId));
     }
 
     /**
@@ -91,10 +94,12 @@ final class SessionStore {
         private static final long serialVersionUID = 1L;
         private final long version;
         private final byte[] value;
+        private final long completedId;
 
-        Versioned(long version, byte[] value) {
+        Versioned(long version, byte[] value, long completedId) {
             this.version = version;
             this.value = value;
+            this.completedId = completedId;
         }
 
         @Override
@@ -104,9 +109,12 @@ final class SessionStore {
             if (old != null && versionOf(old) >= version) {
                 return Boolean.FALSE;
             }
-            byte[] stored = new byte[9 + (value == null ? 0 : value.length)];
-            java.nio.ByteBuffer.wrap(stored).putLong(version).put((byte) (value == null ? 1 : 0));
+            byte[] stored = new byte[9 + (value == null ? (completedId == 0 ? 0 : 8) : value.length)];
+            java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(stored).putLong(version).put((byte) (value == null ? 1 : 0));
             if (value == null) {
+                if (completedId != 0) {
+                    b.putLong(completedId); // a copy republished after an adoption is known for what it is
+                }
                 ((com.hazelcast.map.ExtendedMapEntry<K, byte[]>) entry).setValue(stored, TOMBSTONE_MS,
                         java.util.concurrent.TimeUnit.MILLISECONDS);
             } else {
@@ -119,6 +127,11 @@ final class SessionStore {
 
     static long versionOf(byte[] stored) {
         return java.nio.ByteBuffer.wrap(stored).getLong();
+    }
+
+    /** The id of the message a tombstone says was done, or 0. */
+    static long completedIdOf(byte[] stored) {
+        return stored != null && stored[8] == 1 && stored.length >= 17 ? java.nio.ByteBuffer.wrap(stored, 9, 8).getLong() : 0;
     }
 
     /** The payload of a stored value, or null for a tombstone or no value. */
@@ -158,7 +171,7 @@ final class SessionStore {
         List<CompletionStage<Boolean>> all = new ArrayList<>();
         all.add(writeRecord(clientId, version, null));
         for (QueueKey k : keysOf(clientId)) {
-            all.add(writeEntry(clientId, k.seq(), version, null));
+            all.add(writeEntry(clientId, k.seq(), version, null, 0));
         }
         for (CompletionStage<Boolean> c : all) {
             c.toCompletableFuture().join();
@@ -193,10 +206,13 @@ final class SessionStore {
         Map<Long, byte[]> bySeq = new TreeMap<>();
         Collection<QueueKey> keys = keysOf(clientId);
         Map<QueueKey, byte[]> values = queue.getAll(Set.copyOf(keys));
+        List<Long> completed = new ArrayList<>(0);
         values.forEach((k, v) -> {
             byte[] payload = payloadOf(v);
             if (payload != null) {
                 bySeq.put(k.seq(), payload);
+            } else if (completedIdOf(v) != 0) {
+                completed.add(completedIdOf(v));
             }
         });
         List<SessionState.Inflight> inflight = new ArrayList<>();
@@ -222,7 +238,7 @@ final class SessionStore {
                 throw new UncheckedIOException(e);
             }
         }
-        return new SessionState(m.expirySeconds(), m.subscriptions(), inflight, queued, inboundQos2, m.will());
+        return new SessionState(m.expirySeconds(), m.subscriptions(), inflight, queued, inboundQos2, m.will(), completed);
     }
 
     private List<QueueKey> keysOf(String clientId) {

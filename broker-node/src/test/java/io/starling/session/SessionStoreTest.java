@@ -200,7 +200,7 @@ class SessionStoreTest {
             assertEquals(4, messageCount(loadWithMessages(client, 4)));
 
             SessionJournal j = journal(writer(), client);
-            j.forget(10);
+            j.forget(10, 42);
             await(j.flushed());
             SessionState s = loadWithMessages(client, 3);
             assertEquals(List.of(2L), seqs(s.inflight().stream().map(SessionState.Inflight::delivery).toList()));
