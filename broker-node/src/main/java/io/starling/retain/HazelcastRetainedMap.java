@@ -40,14 +40,25 @@ final class HazelcastRetainedMap implements RetainedMap {
 
     @Override
     public void keepNewer(String topic, byte[] value, long keepUntilMillis) {
-        map.submitToKey(topic, new KeepNewer(value, keepUntilMillis)).whenComplete((stored, failure) -> {
-            if (failure instanceof HazelcastInstanceNotActiveException) {
-                LOG.debug("retained message for {} not shared: this member is shutting down", topic);
-            } else if (failure != null) {
-                // The other nodes do not get this write; the next join or merge shares it (shareAll).
-                LOG.warn("retained message for {} not shared: {}", topic, failure.toString());
-            }
-        });
+        try {
+            map.submitToKey(topic, new KeepNewer(value, keepUntilMillis)).whenComplete((stored, failure) -> {
+                if (failure != null) {
+                    notShared(topic, failure);
+                }
+            });
+        } catch (HazelcastInstanceNotActiveException e) {
+            notShared(topic, e); // refused at once: the member has stopped
+        }
+    }
+
+    private static void notShared(String topic, Throwable failure) {
+        if (failure instanceof HazelcastInstanceNotActiveException
+                || failure.getCause() instanceof HazelcastInstanceNotActiveException) {
+            LOG.debug("retained message for {} not shared: this member is shutting down", topic);
+        } else {
+            // The other nodes do not get this write; the next join or merge shares it (shareAll).
+            LOG.warn("retained message for {} not shared: {}", topic, failure.toString());
+        }
     }
 
     /**
