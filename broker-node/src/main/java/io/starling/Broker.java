@@ -39,6 +39,8 @@ import java.util.UUID;
 public final class Broker {
     /** How long after a partition heals the retained index is reloaded a second time (see the MERGED listener). */
     private static final long MERGE_SETTLE_MS = 3_000;
+    /** How often retained tombstones and expired messages past their lifetime are forgotten (ADR 0009). */
+    private static final long RETAINED_PRUNE_INTERVAL_MS = 60_000;
 
     public static final String VERSION = "0.1.0";
     /** Bytes of frames to one node that may wait while its link is down (QoS 0 beyond it is dropped and counted). */
@@ -76,7 +78,13 @@ public final class Broker {
                 new ClientRegistry(member.hazelcast().getMap(ClientRegistry.MAP), links.localNode(),
                         () -> !links.peers().isEmpty()),
                 member.hazelcast());
-        // A healed partition merged this member's cluster into the other side's: reload the index.
+        // Tombstones and expired retained messages are kept for a bounded time only (ADR 0009).
+        vertx.setPeriodic(RETAINED_PRUNE_INTERVAL_MS, t -> vertx.executeBlocking(() -> {
+            retainedStore.prune();
+            return null;
+        }, true));
+        // A healed partition merged this member's cluster into the other side's: reload the index
+        // (newer stamps from the map) and give back what this side holds newer than the map.
         member.hazelcast().getLifecycleService().addLifecycleListener(event -> {
             if (event.getState() == com.hazelcast.core.LifecycleEvent.LifecycleState.MERGED) {
                 vertx.executeBlocking(() -> {
@@ -164,7 +172,8 @@ public final class Broker {
                             effective.clusterBindHost(), effective.clusterPort(), effective.clusterMemberList(),
                             effective.clusterKubernetesServiceDns(), effective.clusterBackupCount(),
                             Map.of(LinkMembership.NODE, links.localNode(),
-                                    LinkMembership.LINK_PORT, String.valueOf(linkPort))));
+                                    LinkMembership.LINK_PORT, String.valueOf(linkPort))),
+                            ReplicatedRetainedStore::configure);
                     return new Broker(vertx, effective, new Monitoring(metrics, runtime, readiness, server), member,
                             links);
                 })))

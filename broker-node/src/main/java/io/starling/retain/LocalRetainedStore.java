@@ -34,12 +34,15 @@ public final class LocalRetainedStore implements RetainedStore {
             }
         });
         for (Message m : expired) {
-            TopicName t = TopicName.of(m.topic());
-            // Only the expired message itself: a publisher may have replaced it meanwhile.
-            if (trie.get(t.levels(), t.value()) == m) {
-                trie.remove(t.levels(), t.value());
-            }
+            // Only the expired message itself: a publisher may have replaced it meanwhile (the
+            // check and the removal are one step under the trie's lock).
+            removeIfSame(TopicName.of(m.topic()), m);
         }
+    }
+
+    /** Removes the topic's retained message if it is still {@code message} (the same object). */
+    void removeIfSame(TopicName topic, Message message) {
+        trie.remove(topic.levels(), topic.value(), message);
     }
 
     /** Every topic with a retained message (expired ones included until looked up). */

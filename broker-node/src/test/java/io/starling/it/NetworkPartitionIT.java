@@ -109,6 +109,40 @@ class NetworkPartitionIT {
         assertEquals(expected, got, "retained messages a new subscriber gets on each node after the merge");
     }
 
+    /**
+     * docs/adr/0009: a topic set on both sides during a split ends with the later message on every
+     * node, even when the smaller side set it (the default merge policy kept the larger side's), and
+     * a removal made on the smaller side, a single node, is not undone by the larger side's copy.
+     */
+    @Test
+    void aTopicSetOnBothSidesDuringASplitEndsWithTheLaterWriteEverywhere() throws Exception {
+        String base = "lww-" + UUID.randomUUID().toString().substring(0, 8);
+        try (PahoV5Client before = PahoV5Client.connect(cluster.uri(0), id("rw"), null)) {
+            before.publish(base + "/gone", "set before the split", 1, true);
+        }
+        Set<String> beforeSplit = Set.of(base + "/gone=set before the split");
+        for (int node = 0; node < 3; node++) {
+            assertEquals(beforeSplit, retainedExactly(node, base + "/+", beforeSplit, 10_000), "node " + node);
+        }
+        isolateNode3();
+        try (PahoV5Client sideA = PahoV5Client.connect(cluster.uri(0), id("ra"), null);
+             PahoV5Client sideB = PahoV5Client.connect(cluster.uri(2), id("rb"), null)) {
+            sideA.publish(base + "/same", "earlier on node1", 1, true);
+            Thread.sleep(100);
+            sideB.publish(base + "/same", "later on node3", 1, true);
+            sideB.publish(base + "/gone", "", 1, true); // [MQTT-3.3.1-6]
+        }
+        healAndAwaitMerge();
+        Set<String> after = Set.of(base + "/same=later on node3");
+        Map<String, Set<String>> expected = new TreeMap<>();
+        Map<String, Set<String>> got = new TreeMap<>();
+        for (int node = 0; node < 3; node++) {
+            expected.put(cluster.name(node), after);
+            got.put(cluster.name(node), retainedExactly(node, base + "/+", after, 15_000));
+        }
+        assertEquals(expected, got, "retained messages a new subscriber gets on each node after the merge");
+    }
+
     @Test
     void clientConnectedOnBothSidesOfASplitKeepsOneSessionAfterTheHeal() throws Exception {
         String clientId = id("dual");
@@ -139,6 +173,20 @@ class NetworkPartitionIT {
             assertEquals("after heal", r.text());
             assertNull(onA.poll(500), "once");
         }
+    }
+
+    /** Like {@link #retained}, trying until exactly {@code expected} arrive or the time is up. */
+    private static Set<String> retainedExactly(int node, String filter, Set<String> expected, long waitMs)
+            throws Exception {
+        long deadline = System.currentTimeMillis() + waitMs;
+        Set<String> got;
+        do {
+            got = retained(node, filter, 0, 0);
+            if (!got.equals(expected)) {
+                Thread.sleep(200);
+            }
+        } while (!got.equals(expected) && System.currentTimeMillis() < deadline);
+        return got;
     }
 
     /**

@@ -19,8 +19,10 @@ class ReplicatedRetainedStoreTest {
 
     @BeforeAll
     static void startMembers() {
-        first = ClusterMember.start(new ClusterSettings(CLUSTER, "127.0.0.1", 15701, List.of("127.0.0.1"), "", 1, Map.of()));
-        second = ClusterMember.start(new ClusterSettings(CLUSTER, "127.0.0.1", 15701, List.of("127.0.0.1"), "", 1, Map.of()));
+        first = ClusterMember.start(new ClusterSettings(CLUSTER, "127.0.0.1", 15701, List.of("127.0.0.1"), "", 1, Map.of()),
+                ReplicatedRetainedStore::configure);
+        second = ClusterMember.start(new ClusterSettings(CLUSTER, "127.0.0.1", 15701, List.of("127.0.0.1"), "", 1, Map.of()),
+                ReplicatedRetainedStore::configure);
     }
 
     @AfterAll
@@ -62,6 +64,117 @@ class ReplicatedRetainedStoreTest {
         org.junit.jupiter.api.Assertions.assertEquals(java.util.Set.of("a/b"), first.hazelcast().getMap(name).keySet(),
                 "a node that joins finds it in the map");
         first.hazelcast().getMap(name).destroy();
+    }
+
+    @org.junit.jupiter.api.Test
+    void theRetainedMapIsMergedByStampAndKeepsTheSettingsOfEveryStarlingMap() {
+        com.hazelcast.config.MapConfig config = first.hazelcast().getConfig().findMapConfig(ReplicatedRetainedStore.MAP);
+        org.junit.jupiter.api.Assertions.assertEquals(NewerStampMergePolicy.class.getName(),
+                config.getMergePolicyConfig().getPolicy(), "docs/adr/0009: the newer stamp wins after a healed partition");
+        org.junit.jupiter.api.Assertions.assertEquals(1, config.getBackupCount(), "the settings of starling.*");
+        org.junit.jupiter.api.Assertions.assertEquals(0, config.getAsyncBackupCount());
+    }
+
+    /**
+     * Two members publish to the same two topics at once, many times, messages and removals
+     * mixed: when the writes have settled, both, and a store that loads the map afterwards, hold
+     * the same register for each topic, the one the map holds.
+     */
+    @org.junit.jupiter.api.Test
+    void concurrentRetainedPublishesOnTwoMembersConverge() throws Exception {
+        String name = "race-" + UUID.randomUUID();
+        ReplicatedRetainedStore a = new ReplicatedRetainedStore(first.hazelcast().getMap(name));
+        ReplicatedRetainedStore b = new ReplicatedRetainedStore(second.hazelcast().getMap(name));
+        List<String> topics = List.of("race/0", "race/1");
+        java.util.concurrent.CyclicBarrier start = new java.util.concurrent.CyclicBarrier(2);
+        List<Thread> writers = new java.util.ArrayList<>();
+        for (ReplicatedRetainedStore store : List.of(a, b)) {
+            String who = store == a ? "a" : "b";
+            Thread t = new Thread(() -> {
+                try {
+                    start.await();
+                    for (int i = 0; i < 400; i++) {
+                        String topic = topics.get(i % 2);
+                        if (i % 9 == 4) {
+                            store.remove(io.starling.topic.TopicName.of(topic));
+                        } else {
+                            store.put(io.starling.topic.TopicName.of(topic),
+                                    RetainedStoreContract.message(topic, who + i, 0));
+                        }
+                    }
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            }, "retained-writer-" + who);
+            writers.add(t);
+            t.start();
+        }
+        for (Thread t : writers) {
+            t.join(30_000);
+        }
+        com.hazelcast.map.IMap<String, byte[]> map = first.hazelcast().getMap(name);
+        long deadline = System.currentTimeMillis() + 15_000;
+        while (!sameEverywhere(topics, map, a, b) && System.currentTimeMillis() < deadline) {
+            Thread.sleep(50);
+        }
+        ReplicatedRetainedStore late = new ReplicatedRetainedStore(second.hazelcast().getMap(name));
+        for (String topic : topics) {
+            Retained inMap = Retained.decode(map.get(topic));
+            List<String> want = payloads(inMap.isTombstone() ? List.of() : List.of(inMap.message()));
+            for (ReplicatedRetainedStore store : List.of(a, b, late)) {
+                String which = store == a ? "first" : store == b ? "second" : "a store loaded afterwards";
+                List<io.starling.routing.Message> found = new java.util.ArrayList<>();
+                store.match(io.starling.topic.TopicFilter.of(topic), System.currentTimeMillis(), found::add);
+                org.junit.jupiter.api.Assertions.assertEquals(want, payloads(found), which + ", " + topic);
+                org.junit.jupiter.api.Assertions.assertEquals(inMap.time(), store.register(topic).time(), which);
+                org.junit.jupiter.api.Assertions.assertEquals(inMap.node(), store.register(topic).node(), which);
+            }
+        }
+        map.destroy();
+    }
+
+    private static boolean sameEverywhere(List<String> topics, com.hazelcast.map.IMap<String, byte[]> map,
+                                          ReplicatedRetainedStore a, ReplicatedRetainedStore b) {
+        for (String topic : topics) {
+            byte[] v = map.get(topic);
+            Retained inMap = v == null ? null : Retained.decode(v);
+            for (ReplicatedRetainedStore s : List.of(a, b)) {
+                Retained r = s.register(topic);
+                if (inMap == null || r == null || r.time() != inMap.time() || r.node() != inMap.node()) {
+                    return false;
+                }
+            }
+        }
+        return true;
+    }
+
+    private static List<String> payloads(List<io.starling.routing.Message> messages) {
+        return messages.stream().map(m -> new String(m.payload(), java.nio.charset.StandardCharsets.UTF_8)).toList();
+    }
+
+    /** Hazelcast's TTL forgets a tombstone after its lifetime, and a message set over one lives on. */
+    @org.junit.jupiter.api.Test
+    void theMapForgetsTombstonesButNotAMessageThatReplacedOne() throws Exception {
+        String name = "lifetime-" + UUID.randomUUID();
+        com.hazelcast.map.IMap<String, byte[]> map = first.hazelcast().getMap(name);
+        ReplicatedRetainedStore store = new ReplicatedRetainedStore(new HazelcastRetainedMap(map), () -> true,
+                System::currentTimeMillis, 1_000, 7);
+        store.remove(io.starling.topic.TopicName.of("l/kept"));
+        store.remove(io.starling.topic.TopicName.of("l/gone"));
+        long deadline = System.currentTimeMillis() + 5_000;
+        while (map.size() < 2 && System.currentTimeMillis() < deadline) {
+            Thread.sleep(10);
+        }
+        store.put(io.starling.topic.TopicName.of("l/kept"), RetainedStoreContract.message("l/kept", "x", 0));
+        while ((map.get("l/kept") == null || Retained.decode(map.get("l/kept")).isTombstone())
+                && System.currentTimeMillis() < deadline) {
+            Thread.sleep(10);
+        }
+        Thread.sleep(2_500);
+        org.junit.jupiter.api.Assertions.assertFalse(map.containsKey("l/gone"), "the tombstone is forgotten");
+        org.junit.jupiter.api.Assertions.assertTrue(map.containsKey("l/kept"),
+                "the message does not inherit the tombstone's TTL");
+        map.destroy();
     }
 
     @Nested

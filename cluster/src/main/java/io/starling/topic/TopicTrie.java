@@ -33,9 +33,9 @@ import java.util.function.BiConsumer;
  * volatile fields, so a reader sees each entry either before or after a concurrent write, never a
  * torn state, and an entry that is not being written to is always seen. A read is not a snapshot:
  * an entry added or removed while a match runs may or may not be visited. Writes ({@link #put},
- * {@link #remove}) are serialized by one internal lock; they are rare compared with matches, which
- * run for every PUBLISH. A visitor may call {@link #put} and {@link #remove} (it is not called
- * under the lock), e.g. to purge by key from {@link #forEach}.
+ * the two {@code remove}s) are serialized by one internal lock; they are rare compared with
+ * matches, which run for every PUBLISH. A visitor may call {@link #put} and {@link #remove} (it is
+ * not called under the lock), e.g. to purge by key from {@link #forEach}.
  *
  * <p><b>Memory.</b> {@link #remove} prunes nodes left with no entry and no child, so a stream of
  * unique topic names does not leak nodes. Child maps and entry maps are created on first use.
@@ -128,6 +128,26 @@ public final class TopicTrie<K, V> {
             }
             prune(node);
             return removed;
+        }
+    }
+
+    /**
+     * Removes the entry under exactly this path and key only while it is still {@code expected}
+     * (the same object): a caller that found a stale value (an expired retained message) removes
+     * it without taking away a value that another thread put there meanwhile.
+     *
+     * @return whether the entry was removed
+     */
+    public boolean remove(List<String> levels, K key, V expected) {
+        Objects.requireNonNull(key, "key");
+        Objects.requireNonNull(expected, "expected");
+        synchronized (writeLock) {
+            Node<K, V> node = find(levels);
+            ConcurrentHashMap<K, V> entries = node == null ? null : node.entries;
+            if (entries == null || entries.get(key) != expected) {
+                return false;
+            }
+            return remove(levels, key) != null;
         }
     }
 

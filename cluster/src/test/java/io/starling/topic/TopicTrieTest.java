@@ -135,6 +135,21 @@ class TopicTrieTest {
     }
 
     @Test
+    void conditionalRemoveTakesOnlyTheValueItWasGiven() {
+        TopicTrie<String, String> trie = new TopicTrie<>();
+        String first = new String("m");
+        String second = new String("m");
+        trie.put(List.of("a", "b"), "k", first);
+        trie.put(List.of("a", "b"), "k", second); // replaced meanwhile, by an equal but other value
+        assertFalse(trie.remove(List.of("a", "b"), "k", first), "a stale value does not remove its successor");
+        assertEquals(second, trie.get(List.of("a", "b"), "k"));
+        assertFalse(trie.remove(List.of("x"), "k", second), "no such path");
+        assertTrue(trie.remove(List.of("a", "b"), "k", second));
+        assertTrue(trie.isEmpty());
+        assertEquals(0, trie.nodeCount(), "pruned like an unconditional remove");
+    }
+
+    @Test
     void removePrunesOnlyEmptyNodes() {
         TopicTrie<String, String> trie = new TopicTrie<>();
         trie.put(List.of("a", "b"), "k", "ab");

@@ -11,6 +11,7 @@ import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.internal.util.ConcurrencyUtil;
 import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.ForkJoinWorkerThread;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -79,8 +80,18 @@ public final class ClusterMember implements AutoCloseable {
 
     /** Starts the member and blocks until it has joined a cluster (or become a one-member cluster). */
     public static ClusterMember start(ClusterSettings settings) {
+        return start(settings, config -> { });
+    }
+
+    /**
+     * Starts the member with additions to its configuration made by the owners of particular maps
+     * (such as the retained map's merge policy), which every member must share.
+     */
+    public static ClusterMember start(ClusterSettings settings, Consumer<Config> configure) {
         useAsyncPool();
-        ClusterMember member = new ClusterMember(Hazelcast.newHazelcastInstance(config(settings)));
+        Config config = config(settings);
+        configure.accept(config);
+        ClusterMember member = new ClusterMember(Hazelcast.newHazelcastInstance(config));
         LOG.info("cluster: joined as {}, {} members", member.localMember().getAddress(), member.memberCount());
         return member;
     }
