@@ -136,7 +136,7 @@ class PacketDecoderFuzzTest {
             try {
                 decoder.feed(piece, packets::add);
             } catch (ProtocolViolation v) {
-                assertTrue(VIOLATION_CODES.contains(v.reasonCode()), "unexpected reason code in " + v);
+                assertTrue(VIOLATION_CODES.contains(v.reasonCode()), () -> "unexpected reason code in " + v);
                 assertNotNull(v.rule(), "a violation names its rule");
                 assertFalse(v.rule().isBlank(), "a violation names its rule");
                 // feed() after a throw is refused: the connection must be closed, not resynchronised.
@@ -175,7 +175,7 @@ class PacketDecoderFuzzTest {
             assertEquals(pub.qos() == 0, pub.packetId() == 0, "packet identifier present iff QoS > 0 (3.3.2.2)");
             assertFalse(pub.qos() == 0 && pub.dup(), "[MQTT-3.3.1-2] DUP on QoS 0");
             // [MQTT-3.3.2-2] no wildcards; [MQTT-4.7.3-1] empty only with a 5.0 Topic Alias (3.3.2.1).
-            assertFalse(pub.topic().contains("+") || pub.topic().contains("#"), "[MQTT-3.3.2-2] wildcard in " + pub.topic());
+            assertFalse(pub.topic().contains("+") || pub.topic().contains("#"), () -> "[MQTT-3.3.2-2] wildcard in " + pub.topic());
             assertTrue(!pub.topic().isEmpty() || (version.isV5() && pub.properties().topicAlias != null),
                     "[MQTT-4.7.3-1] empty topic name without a Topic Alias");
         } else if (p instanceof Subscribe s) {
@@ -251,7 +251,7 @@ class PacketDecoderFuzzTest {
         } catch (ProtocolViolation v) {
             throw new AssertionError("re-encoded " + p.type() + " (" + version + ") is rejected: " + v, v);
         }
-        assertEquals(1, out.size(), "re-encoded " + p.type() + " decodes to one packet");
+        assertEquals(1, out.size(), () -> "re-encoded " + p.type() + " decodes to one packet");
         String d = PacketComparison.difference(p, out.get(0));
         if (d != null) {
             fail(p.type() + " (" + version + ") does not survive encode and decode: differs at " + d);

@@ -96,7 +96,7 @@ class PropertiesCodecFuzzTest {
         try {
             p = PropertiesCodec.decode(r, context);
         } catch (ProtocolViolation v) {
-            assertTrue(VIOLATION_CODES.contains(v.reasonCode()), "unexpected reason code in " + v);
+            assertTrue(VIOLATION_CODES.contains(v.reasonCode()), () -> "unexpected reason code in " + v);
             assertNotNull(v.rule(), "a violation names its rule");
             return;
         }
@@ -123,7 +123,7 @@ class PropertiesCodecFuzzTest {
 
     private static void checkAdmitted(Properties p, int context) {
         for (int id : presentIds(p)) {
-            assertTrue(ADMITTED.get(id).contains(context),
+            assertTrue(ADMITTED.get(id).contains(context), () ->
                     String.format("2.2.2.2: property 0x%02X accepted in context %d", id, context));
         }
         // Only User Property, and Subscription Identifier in PUBLISH, may repeat (each property's section).
@@ -165,13 +165,13 @@ class PropertiesCodecFuzzTest {
         assertFalse(p.topicAlias != null && p.topicAlias == 0, "[MQTT-3.3.2-8] Topic Alias 0");
         if (p.subscriptionIdentifiers != null) {
             for (int id : p.subscriptionIdentifiers) {
-                assertTrue(id >= 1 && id <= 268_435_455, "3.3.2.3.8 Subscription Identifier " + id);
+                assertTrue(id >= 1 && id <= 268_435_455, () -> "3.3.2.3.8 Subscription Identifier " + id);
             }
         }
     }
 
     private static void zeroOrOne(Integer v, String what) {
-        assertTrue(v == null || v == 0 || v == 1, what + " is " + v);
+        assertTrue(v == null || v == 0 || v == 1, () -> what + " is " + v);
     }
 
     private static void roundTrip(Properties p, int context) {
@@ -187,6 +187,6 @@ class PropertiesCodecFuzzTest {
             throw new AssertionError("re-encoded properties rejected: " + v + " for " + p, v);
         }
         assertEquals(out.length(), again.position(), "re-encoded properties consumed whole");
-        assertEquals(p, back, "properties after encode and decode in context " + context);
+        assertEquals(p, back, () -> "properties after encode and decode in context " + context);
     }
 }

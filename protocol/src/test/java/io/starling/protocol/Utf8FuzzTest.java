@@ -53,14 +53,14 @@ class Utf8FuzzTest {
             if (expected.rule == null) {
                 fail("well-formed UTF-8 without U+0000 rejected: " + v + " for " + hex(slice));
             }
-            assertEquals(ReasonCode.MALFORMED_PACKET, v.reasonCode(), "reason code of " + v);
-            assertEquals(expected.rule, v.rule(), "rule for " + hex(slice));
+            assertEquals(ReasonCode.MALFORMED_PACKET, v.reasonCode(), () -> "reason code of " + v);
+            assertEquals(expected.rule, v.rule(), () -> "rule for " + hex(slice));
             return;
         }
-        assertNull(expected.rule, "accepted bytes that break " + expected.rule + ": " + hex(slice));
-        assertEquals(expected.string, s, "decoded string of " + hex(slice));
+        assertNull(expected.rule, () -> "accepted bytes that break " + expected.rule + ": " + hex(slice));
+        assertEquals(expected.string, s, () -> "decoded string of " + hex(slice));
         // [MQTT-1.5.4-3] nothing skipped or stripped: the string is exactly those bytes.
-        assertArrayEquals(slice, Utf8.encode(s), "re-encoded bytes of " + hex(slice));
+        assertArrayEquals(slice, Utf8.encode(s), () -> "re-encoded bytes of " + hex(slice));
     }
 
     /** What the bytes should give: the string, or the first rule they break. */
