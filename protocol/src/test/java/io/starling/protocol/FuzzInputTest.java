@@ -1,6 +1,8 @@
 package io.starling.protocol;
 
+import com.code_intelligence.jazzer.agent.AgentInstaller;
 import com.code_intelligence.jazzer.driver.FuzzedDataProviderImpl;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -11,6 +13,16 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  * this reads them back with the FuzzedDataProvider that Jazzer itself hands to a fuzz test.
  */
 class FuzzInputTest {
+
+    /**
+     * FuzzedDataProviderImpl needs Jazzer's bootstrap classes on the boot class path. This is what
+     * Jazzer does before a @FuzzTest in this regression run (jazzer.hooks is false, root pom), so
+     * the result does not depend on whether a fuzz test ran first; the call is done once per JVM.
+     */
+    @BeforeAll
+    static void jazzerBootstrapClasses() {
+        AgentInstaller.install(false);
+    }
 
     @Test
     void jazzerReadsBackIntegersStringsAndTheRemainingBytesAsWritten() {

@@ -1,7 +1,9 @@
 package io.starling.protocol;
 
+import com.code_intelligence.jazzer.agent.AgentInstaller;
 import com.code_intelligence.jazzer.driver.FuzzedDataProviderImpl;
 import io.vertx.core.buffer.Buffer;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
@@ -25,6 +27,16 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
  * checks that, together, they carry every packet type of every version without a violation.
  */
 class FuzzSeedsTest {
+
+    /**
+     * FuzzedDataProviderImpl needs Jazzer's bootstrap classes on the boot class path. This is what
+     * Jazzer does before a @FuzzTest in this regression run (jazzer.hooks is false, root pom), so
+     * the result does not depend on whether a fuzz test ran first; the call is done once per JVM.
+     */
+    @BeforeAll
+    static void jazzerBootstrapClasses() {
+        AgentInstaller.install(false);
+    }
 
     @Test
     void decoderSeedsCarryEveryPacketTypeOfEveryVersion() throws Exception {
