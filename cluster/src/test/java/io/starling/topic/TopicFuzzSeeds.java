@@ -76,35 +76,36 @@ public final class TopicFuzzSeeds {
         s.put("shared-not-share", pair("$shared/x", "$shared/x"));
         s.put("share-alone", pair("$share", "$share"));
         // names derived from filters
-        s.put("derive-plus-hash", new FuzzInput().consumedInt(1, 0, 1).consumedString("sport/+/player1/#").consumedInt(0, 0, 4)
+        s.put("derive-plus-hash", new FuzzInput().consumedInt(1, 0, 1).consumedString("sport/+/player1/#").consumedInt(0, 0, TopicFuzzTest.MAX_KIND)
                 .consumedString("tennis").consumedInt(2, 0, TopicFuzzTest.MAX_HASH_LEVELS).consumedString("score")
                 .consumedString("wimbledon").build());
-        s.put("derive-hash-parent", new FuzzInput().consumedInt(1, 0, 1).consumedString("+/#").consumedInt(0, 0, 4)
+        s.put("derive-hash-parent", new FuzzInput().consumedInt(1, 0, 1).consumedString("+/#").consumedInt(0, 0, TopicFuzzTest.MAX_KIND)
                 .consumedString("a").consumedInt(0, 0, TopicFuzzTest.MAX_HASH_LEVELS).build());
-        s.put("derive-share", new FuzzInput().consumedInt(1, 0, 1).consumedString("$share/g/+/b").consumedInt(0, 0, 4)
+        s.put("derive-share", new FuzzInput().consumedInt(1, 0, 1).consumedString("$share/g/+/b").consumedInt(0, 0, TopicFuzzTest.MAX_KIND)
                 .consumedString("").build());
         // damage: a lone surrogate, U+0000, and the 65,535-byte limit [MQTT-4.7.3-3]
         s.put("lone-high", damaged("a/b", 1, 1, -1, 0));
         s.put("lone-low", damaged("a/b", 2, 3, -1, 0));
         s.put("nul", damaged("a/b", 3, 2, -1, 0));
-        s.put("at-limit", damaged("a/", 4, 2, 0, 65_533));
-        s.put("over-limit", damaged("a/", 4, 2, 0, 65_534));
-        s.put("over-limit-three-byte", damaged("a", 4, 1, 2, 21_845));
+        s.put("at-limit", damaged("a/", 4, 2, 0, 0));
+        s.put("over-limit", damaged("a/", 4, 2, 0, 1));
+        s.put("over-limit-three-byte", damaged("a", 4, 1, 2, 0));
         return s;
     }
 
     private static byte[] pair(String filter, String name) {
-        return new FuzzInput().consumedInt(0, 0, 1).consumedString(filter).consumedInt(0, 0, 4)
-                .consumedString(name).consumedInt(0, 0, 4).build();
+        return new FuzzInput().consumedInt(0, 0, 1).consumedString(filter).consumedInt(0, 0, TopicFuzzTest.MAX_KIND)
+                .consumedString(name).consumedInt(0, 0, TopicFuzzTest.MAX_KIND).build();
     }
 
-    /** The same damaged string as filter and as name. */
-    private static byte[] damaged(String s, int kind, int at, int runOf, int run) {
+    /** The same damaged string as filter and as name; overLimit: bytes beyond 65,535 a run aims at. */
+    private static byte[] damaged(String s, int kind, int at, int runOf, int overLimit) {
         FuzzInput in = new FuzzInput().consumedInt(0, 0, 1);
         for (int k = 0; k < 2; k++) {
-            in.consumedString(s).consumedInt(kind, 0, 4).consumedInt(at, 0, s.length());
+            in.consumedString(s).consumedInt(kind, 0, TopicFuzzTest.MAX_KIND).consumedInt(at, 0, s.length());
             if (kind == 4) {
-                in.consumedInt(runOf, 0, TopicFuzzTest.RUN_OF.length - 1).consumedInt(run, 0, TopicFuzzTest.MAX_RUN);
+                in.consumedInt(runOf, 0, TopicFuzzTest.RUN_OF.length - 1)
+                        .consumedInt(overLimit + TopicFuzzTest.MAX_OVER, 0, 2 * TopicFuzzTest.MAX_OVER);
             }
         }
         return in.build();
