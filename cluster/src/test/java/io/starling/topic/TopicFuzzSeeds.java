@@ -9,7 +9,7 @@ import java.util.Map;
 
 /**
  * Writes the seed corpus of {@link TopicFuzzTest}: the examples of MQTT 5.0 section 4.7 and 4.8.2,
- * '$' topics, shared subscriptions, invalid filters, and strings at the 65,535-byte limit. Run by
+ * '$' topics, shared subscriptions, invalid filters, lone surrogates and U+0000. Run by
  * {@code ./fuzz seeds}; only {@code seed-*} files are replaced, so kept crash inputs stay.
  */
 public final class TopicFuzzSeeds {
@@ -83,13 +83,10 @@ public final class TopicFuzzSeeds {
                 .consumedString("a").consumedInt(0, 0, TopicFuzzTest.MAX_HASH_LEVELS).build());
         s.put("derive-share", new FuzzInput().consumedInt(1, 0, 1).consumedString("$share/g/+/b").consumedInt(0, 0, TopicFuzzTest.MAX_KIND)
                 .consumedString("").build());
-        // damage: a lone surrogate, U+0000, and the 65,535-byte limit [MQTT-4.7.3-3]
-        s.put("lone-high", damaged("a/b", 1, 1, -1, 0));
-        s.put("lone-low", damaged("a/b", 2, 3, -1, 0));
-        s.put("nul", damaged("a/b", 3, 2, -1, 0));
-        s.put("at-limit", damaged("a/", 4, 2, 0, 0));
-        s.put("over-limit", damaged("a/", 4, 2, 0, 1));
-        s.put("over-limit-three-byte", damaged("a", 4, 1, 2, 0));
+        // damage: a lone surrogate [MQTT-1.5.4-1], U+0000 [MQTT-4.7.3-2]
+        s.put("lone-high", damaged("a/b", 1, 1));
+        s.put("lone-low", damaged("a/b", 2, 3));
+        s.put("nul", damaged("a/b", 3, 2));
         return s;
     }
 
@@ -98,15 +95,11 @@ public final class TopicFuzzSeeds {
                 .consumedString(name).consumedInt(0, 0, TopicFuzzTest.MAX_KIND).build();
     }
 
-    /** The same damaged string as filter and as name; overLimit: bytes beyond 65,535 a run aims at. */
-    private static byte[] damaged(String s, int kind, int at, int runOf, int overLimit) {
+    /** The same damaged string as filter and as name. */
+    private static byte[] damaged(String s, int kind, int at) {
         FuzzInput in = new FuzzInput().consumedInt(0, 0, 1);
         for (int k = 0; k < 2; k++) {
             in.consumedString(s).consumedInt(kind, 0, TopicFuzzTest.MAX_KIND).consumedInt(at, 0, s.length());
-            if (kind == 4) {
-                in.consumedInt(runOf, 0, TopicFuzzTest.RUN_OF.length - 1)
-                        .consumedInt(overLimit + TopicFuzzTest.MAX_OVER, 0, 2 * TopicFuzzTest.MAX_OVER);
-            }
         }
         return in.build();
     }

@@ -27,8 +27,7 @@ import static org.junit.jupiter.api.Assertions.fail;
  *
  * <p>Half the inputs derive the name from the filter (each '+' and '#' replaced by fuzzed levels),
  * so that matches are common; the other half take two independent strings. Either string may get a
- * lone surrogate, a U+0000, or a run of one character to just below or above the 65,535-byte limit:
- * Jazzer's strings have neither lone surrogates nor that length on their own.
+ * lone surrogate or a U+0000: Jazzer's strings have no lone surrogates of their own.
  * Seeds: {@code TopicFuzzTestInputs/namesAndFilters/}, written by {@link TopicFuzzSeeds}.
  */
 class TopicFuzzTest {
@@ -36,8 +35,6 @@ class TopicFuzzTest {
     static final int MAX_LEVEL = 12;
     static final int MAX_HASH_LEVELS = 3;
     static final int MAX_KIND = 7;
-    static final int MAX_OVER = 4;
-    static final String[] RUN_OF = {"x", "é", "€", "\uD83D\uDE00"};
 
     /** A filter and a name to try, as the fuzzer input gives them. */
     record Case(String filter, String name) {
@@ -49,28 +46,17 @@ class TopicFuzzTest {
         }
 
         /**
-         * Kind 1, 2: a lone high or low surrogate; 3: U+0000; 4: a run of one character that takes
-         * the string to within {@link #MAX_OVER} bytes of the 65,535-byte limit [MQTT-4.7.3-3], either
-         * side (only there: a long string costs ~100 us, and below the limit it adds nothing);
-         * anything else: the string as is.
+         * Kind 1, 2: a lone high or low surrogate; 3: U+0000; anything else: the string as is. The
+         * 65,535-byte limit [MQTT-4.7.3-3] is left to TopicNameTest: under Jazzer's instrumentation
+         * a string that long costs milliseconds, and a corpus holding some ran at 2,000 inputs/s.
          */
         private static String damage(String s, FuzzedDataProvider data) {
             int kind = data.consumeInt(0, MAX_KIND);
-            if (kind == 0 || kind > 4) {
+            if (kind == 0 || kind > 3) {
                 return s;
             }
             int at = data.consumeInt(0, s.length());
-            String insert = switch (kind) {
-                case 1 -> "\uD800";
-                case 2 -> "\uDC00";
-                case 3 -> "\u0000";
-                default -> {
-                    String unit = RUN_OF[data.consumeInt(0, RUN_OF.length - 1)];
-                    int unitBytes = unit.getBytes(StandardCharsets.UTF_8).length;
-                    int bytes = 65_535 - s.getBytes(StandardCharsets.UTF_8).length + data.consumeInt(0, 2 * MAX_OVER) - MAX_OVER;
-                    yield unit.repeat(Math.max(0, (bytes + unitBytes - 1) / unitBytes));
-                }
-            };
+            String insert = kind == 1 ? "\uD800" : kind == 2 ? "\uDC00" : "\u0000";
             return s.substring(0, at) + insert + s.substring(at);
         }
 
