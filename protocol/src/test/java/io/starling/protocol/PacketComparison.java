@@ -1,5 +1,6 @@
 package io.starling.protocol;
 
+import java.lang.reflect.Method;
 import java.lang.reflect.RecordComponent;
 import java.util.Arrays;
 import java.util.List;
@@ -10,46 +11,60 @@ final class PacketComparison {
     private PacketComparison() {
     }
 
+    /** Record accessors per class: Class.getRecordComponents builds them anew on every call, which dominated the fuzz tests. */
+    private static final ClassValue<Method[]> ACCESSORS = new ClassValue<>() {
+        @Override
+        protected Method[] computeValue(Class<?> type) {
+            RecordComponent[] components = type.getRecordComponents();
+            Method[] accessors = new Method[components.length];
+            for (int i = 0; i < components.length; i++) {
+                accessors[i] = components[i].getAccessor();
+            }
+            return accessors;
+        }
+    };
+
     /** @return null when equal, else the path of the first difference with both values */
     static String difference(Object expected, Object actual) {
-        return diff("", expected, actual);
+        return diff(expected, actual);
     }
 
-    private static String diff(String path, Object a, Object b) {
+    /** The path is built only on the way back from a difference: equal packets cost no strings. */
+    private static String diff(Object a, Object b) {
         if (a == b) {
             return null;
         }
         if (a == null || b == null) {
-            return path + ": " + describe(a) + " != " + describe(b);
+            return ": " + describe(a) + " != " + describe(b);
         }
         if (a.getClass() != b.getClass()) {
-            return path + ": " + a.getClass().getSimpleName() + " != " + b.getClass().getSimpleName();
+            return ": " + a.getClass().getSimpleName() + " != " + b.getClass().getSimpleName();
         }
         if (a instanceof byte[] x) {
-            return Arrays.equals(x, (byte[]) b) ? null : path + ": " + describe(a) + " != " + describe(b);
+            return Arrays.equals(x, (byte[]) b) ? null : ": " + describe(a) + " != " + describe(b);
         }
         if (a instanceof int[] x) {
-            return Arrays.equals(x, (int[]) b) ? null : path + ": " + describe(a) + " != " + describe(b);
+            return Arrays.equals(x, (int[]) b) ? null : ": " + describe(a) + " != " + describe(b);
         }
         if (a instanceof List<?> x) {
             List<?> y = (List<?>) b;
             if (x.size() != y.size()) {
-                return path + ": size " + x.size() + " != " + y.size();
+                return ": size " + x.size() + " != " + y.size();
             }
             for (int i = 0; i < x.size(); i++) {
-                String d = diff(path + "[" + i + "]", x.get(i), y.get(i));
+                String d = diff(x.get(i), y.get(i));
                 if (d != null) {
-                    return d;
+                    return "[" + i + "]" + d;
                 }
             }
             return null;
         }
         if (a.getClass().isRecord()) {
-            for (RecordComponent c : a.getClass().getRecordComponents()) {
+            for (Method accessor : ACCESSORS.get(a.getClass())) {
                 try {
-                    String d = diff(path + "." + c.getName(), c.getAccessor().invoke(a), c.getAccessor().invoke(b));
+                    String d = diff(accessor.invoke(a), accessor.invoke(b));
                     if (d != null) {
-                        return d;
+                        return "." + accessor.getName() + d;
                     }
                 } catch (ReflectiveOperationException e) {
                     throw new IllegalStateException(e);
@@ -57,7 +72,7 @@ final class PacketComparison {
             }
             return null;
         }
-        return Objects.equals(a, b) ? null : path + ": " + describe(a) + " != " + describe(b);
+        return Objects.equals(a, b) ? null : ": " + describe(a) + " != " + describe(b);
     }
 
     static String describe(Object o) {
