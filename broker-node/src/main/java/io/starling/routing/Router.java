@@ -29,6 +29,8 @@ public final class Router {
     private static final Future<Integer>[] COUNTS = counts();
 
     private final SubscriptionIndex index = new SubscriptionIndex();
+    /** QoS 2 messages routed to this node's sessions lately: a second routing of one is not delivered here again. */
+    private final RecentIds recentQos2 = new RecentIds(65_536);
     private final RetainedStore retained;
     private final RouteTable routes;
     private final LocalRoutes localRoutes;
@@ -74,7 +76,9 @@ public final class Router {
             }
         }
         Publication p = new Publication(message);
-        p.deliverDirect(topic, null);
+        if (firstTimeHere(message)) {
+            p.deliverDirect(topic, null);
+        }
         if (routes.hasRemoteRoutes()) {
             Targets targets = new Targets();
             routes.match(topic, targets);
@@ -86,6 +90,16 @@ public final class Router {
             }
         }
         return p.outcome();
+    }
+
+    /**
+     * False for a QoS 2 message this node routed to its sessions before: its publisher resent it
+     * after the node that first routed it died before answering, and the new node routes it again
+     * under the same id ([MQTT-4.3.3-2]: delivered once). A republish or replay for a dead node's
+     * sessions is not asked: it goes to sessions that did not get the message.
+     */
+    private boolean firstTimeHere(Message m) {
+        return m.qos() != 2 || recentQos2.add(m.id());
     }
 
     /** Publishes a message of this node only ($SYS): never forwarded, retained in this node's store. */
@@ -109,7 +123,8 @@ public final class Router {
     public Future<Integer> deliverForwarded(Message message, boolean direct, List<String> shared, String onlyAdoptedFrom,
                                             String onlyClient) {
         Publication p = new Publication(message);
-        if (direct) {
+        // A QoS 2 message routed here before: its sessions have it (a replay or republish is for those that do not).
+        if (direct && (onlyAdoptedFrom != null || firstTimeHere(message))) {
             p.deliverDirect(TopicName.of(message.topic()), onlyAdoptedFrom, onlyClient);
         }
         for (String sharedFilter : shared) {

@@ -22,6 +22,8 @@ public final class InflightWindow {
         boolean sent = true;
         /** False while a QoS 2 message's packet identifier is being journaled: it is sent only after. */
         boolean stored = true;
+        /** Released, its PUBREL held back behind an earlier resent QoS 2 PUBLISH (see Session#attach). */
+        boolean releaseDeferred;
 
         Entry(int packetId, Delivery delivery) {
             this.packetId = packetId;

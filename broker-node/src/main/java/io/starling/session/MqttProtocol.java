@@ -394,35 +394,49 @@ public final class MqttProtocol {
             replies.now(() -> acknowledge(p, ReasonCode.NOT_AUTHORIZED));
             return;
         }
-        if (qos == 2 && !session.inboundQos2Begin(p.packetId())) {
-            // [MQTT-4.3.3-10] a resend of a QoS 2 publish we have: answer PUBREC, do not route again.
-            replies.now(() -> out.send(Ack.of(PacketType.PUBREC, p.packetId(), ReasonCode.SUCCESS)));
+        Session.InboundFlow known = qos == 2 ? session.inbound(p.packetId()) : null;
+        if (known != null && (known.accepted || known.routing != null)) {
+            // [MQTT-4.3.3-10] a resend of a QoS 2 publish we have: answer PUBREC once its first
+            // routing is accepted; do not route it again.
+            Future<Integer> first = known.accepted ? Future.succeededFuture(1) : known.routing;
+            replies.after(first, (n, failure) -> out.send(Ack.of(PacketType.PUBREC, p.packetId(),
+                    failure == null ? ReasonCode.SUCCESS : PublishRefused.reasonCodeOf(failure))));
             return;
         }
         Long expiry = version.isV5() ? props.messageExpiryInterval : null;
         long now = expiry == null ? 0 : System.currentTimeMillis();
-        Message m = new Message(topic, p.payload(), qos, p.retain(), Message.forwardedProperties(props),
-                expiry == null ? 0 : now + expiry * 1000, clientId, System.nanoTime());
+        long expiresAt = expiry == null ? 0 : now + expiry * 1000;
+        // A QoS 2 message whose node died while routing it (known, not accepted) goes again under
+        // the id it had, so that the nodes that have it already take it once.
+        Message m = known != null
+                ? new Message(topic, p.payload(), qos, p.retain(), Message.forwardedProperties(props), expiresAt,
+                        clientId, System.nanoTime(), known.messageId)
+                : new Message(topic, p.payload(), qos, p.retain(), Message.forwardedProperties(props), expiresAt,
+                        clientId, System.nanoTime());
         if (qos == 0) {
             io.starling.routing.Congestion.clear(); // QoS 1/2 publishers are slowed by their held acknowledgements instead
-        }
-        Future<Integer> reached = services.router.publish(name, m);
-        if (qos == 0) {
+            services.router.publish(name, m);
             io.starling.routing.Backlog congested = io.starling.routing.Congestion.signalled();
             if (congested != null && state == State.CONNECTED) {
                 qosZeroPause.pauseFor(congested);
             }
             return;
         }
+        Future<Integer> reached;
         if (qos == 1) {
             qos1Unacknowledged++;
+            reached = services.router.publish(name, m);
         } else {
             qos2Unreceived++;
-            Future<Void> kept = session.inboundKept(p.packetId());
-            if (kept != null) {
-                // The identifier is journaled once the message is routed and accepted, before PUBREC.
-                reached = reached.compose(n -> kept.map(n));
-            }
+            Future<Void> recorded = known == null ? session.inboundBegin(p.packetId(), m.id()) : null;
+            reached = routeInOrder(recorded, () -> services.router.publish(name, m));
+            Session.InboundFlow flow = session.inbound(p.packetId());
+            flow.routing = reached;
+            // Accepted, and that journaled, before the PUBREC (see Session#inboundAccepted).
+            reached = reached.compose(n -> onContext(() -> {
+                Future<Void> kept = session.inboundAccepted(p.packetId());
+                return kept == null ? Future.succeededFuture(n) : kept.map(n);
+            }));
         }
         unacknowledgedChanged();
         // The answer waits until every node the message went to has accepted it.
@@ -433,6 +447,58 @@ public final class MqttProtocol {
                 acknowledge(p, n == 0 && version.isV5() ? ReasonCode.NO_MATCHING_SUBSCRIBERS : ReasonCode.SUCCESS);
             }
         });
+    }
+
+    /** A QoS 2 publish waiting for its record to be journaled, and then its turn to be routed. */
+    private record Qos2Routing(Future<Void> recorded, java.util.function.Supplier<Future<Integer>> route,
+                               io.vertx.core.Promise<Integer> reached) {
+    }
+
+    /** QoS 2 publishes whose routing waits, in the order they were received; created with the first. */
+    private ArrayDeque<Qos2Routing> qos2Routing;
+
+    /**
+     * Routes a QoS 2 publish once its record is journaled, and never before the QoS 2 publishes
+     * received before it: journal writes complete in any order, and a publisher's messages must
+     * reach subscribers in the order it sent them (spec 4.6).
+     */
+    private Future<Integer> routeInOrder(Future<Void> recorded, java.util.function.Supplier<Future<Integer>> route) {
+        if (recorded == null && (qos2Routing == null || qos2Routing.isEmpty())) {
+            return route.get();
+        }
+        if (qos2Routing == null) {
+            qos2Routing = new ArrayDeque<>(4);
+        }
+        Qos2Routing r = new Qos2Routing(recorded == null ? Future.succeededFuture() : recorded, route,
+                io.vertx.core.Promise.promise());
+        qos2Routing.add(r);
+        r.recorded().onComplete(v -> onContext(() -> {
+            routeWaiting();
+            return Future.succeededFuture();
+        }));
+        return r.reached().future();
+    }
+
+    private void routeWaiting() {
+        while (!qos2Routing.isEmpty() && qos2Routing.peek().recorded().isComplete()) {
+            Qos2Routing r = qos2Routing.poll();
+            if (r.recorded().failed()) {
+                r.reached().fail(new PublishRefused(ReasonCode.UNSPECIFIED_ERROR,
+                        "its record was not backed up: " + r.recorded().cause().getMessage()));
+            } else {
+                r.route().get().onComplete(r.reached());
+            }
+        }
+    }
+
+    /** Runs {@code step} on this connection's context (a journal's or another node's answer arrives elsewhere). */
+    private <T> Future<T> onContext(java.util.function.Supplier<Future<T>> step) {
+        if (context.nettyEventLoop().inEventLoop()) {
+            return step.get();
+        }
+        io.vertx.core.Promise<T> done = io.vertx.core.Promise.promise();
+        context.runOnContext(v -> step.get().onComplete(done));
+        return done.future();
     }
 
     /** @return the topic of a PUBLISH once its Topic Alias is applied [MQTT-3.3.2-10..12], or null after a violation */
@@ -509,7 +575,11 @@ public final class MqttProtocol {
             return;
         }
         if (p.qos() == 2) {
-            session().inboundQos2Release(p.packetId()); // its resend must be routed again
+            // Its resend is routed again under the same message id: where it did arrive, it is taken once.
+            Session.InboundFlow flow = session().inbound(p.packetId());
+            if (flow != null) {
+                flow.routing = null;
+            }
         }
         publishWillOnClose = false;
         out.close();
@@ -529,6 +599,9 @@ public final class MqttProtocol {
                 }
                 if (rc >= 0) {
                     out.send(Ack.of(PacketType.PUBREL, a.packetId(), rc)); // [MQTT-4.6.0-4] in PUBREC order
+                }
+                for (int id : session.pubrelsDue()) {
+                    out.send(Ack.of(PacketType.PUBREL, id, ReasonCode.SUCCESS));
                 }
             });
             case PUBREL -> {

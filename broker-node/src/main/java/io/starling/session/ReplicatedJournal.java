@@ -71,9 +71,9 @@ final class ReplicatedJournal implements SessionJournal {
     }
 
     @Override
-    public Future<Void> keepInbound(int packetId) {
+    public Future<Void> keepInbound(int packetId, long messageId, boolean accepted) {
         return active() ? track(store.writeEntry(clientId, SessionStore.inboundSeq(packetId), nextVersion(),
-                SessionStore.INBOUND_MARK, 0)) : Future.succeededFuture();
+                SessionStore.encodeInbound(messageId, accepted), 0)) : Future.succeededFuture();
     }
 
     @Override

@@ -72,7 +72,8 @@ final class Session {
     private final InflightWindow inflight;
     // Smallest sizes: most sessions are idle and empty, and there are tens of thousands of them.
     private final ArrayDeque<Delivery> queue = new ArrayDeque<>(0);
-    private final Set<Integer> inboundQos2 = new HashSet<>();
+    /** QoS 2 PUBLISHes received and not released, by packet identifier. */
+    private final Map<Integer, InboundFlow> inboundQos2 = new HashMap<>(0);
     private final HeldAcknowledgements held = new HeldAcknowledgements();
     private boolean overflowLogged;
     /** The next sequence number for a message kept in the journal. */
@@ -396,6 +397,33 @@ final class Session {
         return PUBREL_SUCCESS;
     }
 
+    /**
+     * The PUBRELs held back behind a resent QoS 2 PUBLISH (see {@link #attach}) that may go now, in
+     * order: those up to the next QoS 2 message still waiting for its PUBREC.
+     */
+    List<Integer> pubrelsDue() {
+        List<Integer> due = null;
+        for (InflightWindow.Entry e : inflight.inOrder()) {
+            if (e.delivery.qos() != 2) {
+                continue;
+            }
+            if (!e.released) {
+                if (e.sent) {
+                    break;
+                }
+                continue;
+            }
+            if (e.releaseDeferred) {
+                e.releaseDeferred = false;
+                if (due == null) {
+                    due = new ArrayList<>(2);
+                }
+                due.add(e.packetId);
+            }
+        }
+        return due == null ? List.of() : due;
+    }
+
     void onPubcomp(int packetId) {
         InflightWindow.Entry e = inflight.get(packetId);
         if (e != null && e.released) {
@@ -412,28 +440,58 @@ final class Session {
 
     // ---- QoS 2 publishes from the client ----
 
-    /** @return true the first time this identifier arrives (route it), false for a resend. */
-    boolean inboundQos2Begin(int packetId) {
-        return inboundQos2.add(packetId);
+    /** A QoS 2 PUBLISH received: the id its message has, and how far its routing got. */
+    static final class InboundFlow {
+        final long messageId;
+        boolean accepted;
+        /** This node's routing of it while that goes on, or null (done, or it came from the journal). */
+        Future<Integer> routing;
+
+        InboundFlow(long messageId, boolean accepted) {
+            this.messageId = messageId;
+            this.accepted = accepted;
+        }
+    }
+
+    /** The flow of a QoS 2 PUBLISH with this identifier that was received and not released, or null. */
+    InboundFlow inbound(int packetId) {
+        return inboundQos2.get(packetId);
     }
 
     /**
-     * Once a QoS 2 message is routed and accepted, its packet identifier is journaled before the
-     * PUBREC: if this node dies, the node that gets the session knows that a resent PUBLISH with
-     * it is not a new message [MQTT-4.3.3-2].
+     * A QoS 2 PUBLISH with a new identifier: its message id is journaled before it is routed, so
+     * that if this node dies while routing it, the node that gets the session routes the client's
+     * resend again under the same id, and the nodes that have it already take it once [MQTT-4.3.3-2].
      *
-     * @return what the PUBREC waits for after the routing, or null when the session is not journaled
+     * @return what the routing must wait for, or null when the session is not journaled
      */
-    Future<Void> inboundKept(int packetId) {
+    Future<Void> inboundBegin(int packetId, long messageId) {
+        inboundQos2.put(packetId, new InboundFlow(messageId, false));
         if (!persistent()) {
             return null;
         }
         stored = true;
-        return journal.keepInbound(packetId);
+        return journal.keepInbound(packetId, messageId, false);
+    }
+
+    /**
+     * Its routing was accepted: journaled before the PUBREC, so that a resend after this node's loss
+     * is answered without routing it again.
+     *
+     * @return what the PUBREC waits for, or null when the session is not journaled
+     */
+    Future<Void> inboundAccepted(int packetId) {
+        InboundFlow f = inboundQos2.get(packetId);
+        if (f == null) {
+            return null;
+        }
+        f.accepted = true;
+        f.routing = null;
+        return stored ? journal.keepInbound(packetId, f.messageId, true) : null;
     }
 
     boolean inboundQos2Release(int packetId) {
-        boolean known = inboundQos2.remove(packetId);
+        boolean known = inboundQos2.remove(packetId) != null;
         if (known && stored) {
             journal.forgetInbound(packetId);
         }
@@ -441,7 +499,7 @@ final class Session {
     }
 
     boolean inboundQos2Pending(int packetId) {
-        return inboundQos2.contains(packetId);
+        return inboundQos2.containsKey(packetId);
     }
 
     int inboundQos2Count() {
@@ -478,9 +536,7 @@ final class Session {
             return;
         }
         stored = true;
-        for (int id : inboundQos2) {
-            journal.keepInbound(id);
-        }
+        inboundQos2.forEach((id, f) -> journal.keepInbound(id, f.messageId, f.accepted));
         for (InflightWindow.Entry e : inflight.inOrder()) {
             if (e.delivery.seq() == 0) {
                 e.delivery = e.delivery.withSeq(nextSeq++);
@@ -518,15 +574,23 @@ final class Session {
         aliases = new OutboundAliases(clientTopicAliasMaximum);
         inflight.setCapacity(Math.min(clientReceiveMaximum, limits.maxInflight()));
         long now = System.currentTimeMillis();
+        // A client that hands a QoS 2 message to its application on PUBREL (the spec's method B)
+        // would take a PUBREL that follows a resent PUBLISH before that PUBLISH's own: behind the
+        // first QoS 2 message resent, PUBRELs wait until those before them have gone (spec 4.6).
+        boolean awaitingPubrec = false;
         Iterator<InflightWindow.Entry> it = inflight.inOrder().iterator();
         while (it.hasNext()) {
             InflightWindow.Entry e = it.next();
             if (e.released) {
-                out.send(Ack.of(PacketType.PUBREL, e.packetId, ReasonCode.SUCCESS));
+                e.releaseDeferred = awaitingPubrec;
+                if (!awaitingPubrec) {
+                    out.send(Ack.of(PacketType.PUBREL, e.packetId, ReasonCode.SUCCESS));
+                }
             } else if (!e.sent) {
                 continue; // never sent: it goes out in turn once its identifier is written (below)
             } else if (sendPublish(e.delivery, e.packetId, e.sent, now)) {
                 e.sent = true; // [MQTT-3.3.1-1] DUP only on a re-delivery
+                awaitingPubrec |= e.delivery.qos() == 2;
             } else {
                 it.remove();
                 ids.release(e.packetId);
@@ -648,7 +712,7 @@ final class Session {
         }
         List<Delivery> queued = new ArrayList<>(queue);
         SessionState st = new SessionState(expirySeconds, new ArrayList<>(subscriptions.values()), sent,
-                queued, new ArrayList<>(inboundQos2), null, recent);
+                queued, inboundState(), null, recent);
         for (SessionState.Inflight i : sent) {
             ids.release(i.packetId());
         }
@@ -674,7 +738,7 @@ final class Session {
             inflight.get(i.packetId()).released = i.released();
         }
         queue.addAll(st.queued());
-        inboundQos2.addAll(st.inboundQos2());
+        st.inboundQos2().forEach(i -> inboundQos2.put(i.packetId(), new InboundFlow(i.messageId(), i.accepted())));
         for (SessionState.Inflight i : st.inflight()) {
             nextSeq = Math.max(nextSeq, i.delivery().seq() + 1);
         }
@@ -698,6 +762,12 @@ final class Session {
         for (Delivery d : settling.sourceDone()) {
             deliver(d);
         }
+    }
+
+    private List<SessionState.Inbound> inboundState() {
+        List<SessionState.Inbound> out = new ArrayList<>(inboundQos2.size());
+        inboundQos2.forEach((id, f) -> out.add(new SessionState.Inbound(id, f.messageId, f.accepted)));
+        return out;
     }
 
     int queued() {

@@ -26,7 +26,8 @@ interface SessionJournal {
      */
     void forget(long seq, long messageId);
 
-    Future<Void> keepInbound(int packetId);
+    /** A QoS 2 PUBLISH received, with the id given to its message; {@code accepted} once its routing was. */
+    Future<Void> keepInbound(int packetId, long messageId, boolean accepted);
 
     void forgetInbound(int packetId);
 

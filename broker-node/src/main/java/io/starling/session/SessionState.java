@@ -22,14 +22,23 @@ import java.util.List;
  * and its byte form. The first byte is a format version.
  */
 record SessionState(long expirySeconds, List<Subscription> subscriptions, List<Inflight> inflight,
-                    List<Delivery> queued, List<Integer> inboundQos2, Connect.Will will, List<Long> completed) {
+                    List<Delivery> queued, List<Inbound> inboundQos2, Connect.Will will, List<Long> completed) {
+
+    /**
+     * A QoS 2 PUBLISH received and not yet released: its packet identifier, the id the broker gave
+     * the message, and whether its routing was accepted (PUBREC due). A resend of one that was not
+     * accepted (its node died while routing it) is routed again under the same message id, which
+     * a node that has it already recognises [MQTT-4.3.3-2].
+     */
+    record Inbound(int packetId, long messageId, boolean accepted) {
+    }
 
     /**
      * @param completed ids of messages the session completed lately (from the journal's tombstones):
      *     a copy of one that arrives with the session's move (republished for a dead node) is not new
      */
     SessionState(long expirySeconds, List<Subscription> subscriptions, List<Inflight> inflight,
-                 List<Delivery> queued, List<Integer> inboundQos2, Connect.Will will) {
+                 List<Delivery> queued, List<Inbound> inboundQos2, Connect.Will will) {
         this(expirySeconds, subscriptions, inflight, queued, inboundQos2, will, List.of());
     }
     private static final int FORMAT = 2;
@@ -67,8 +76,10 @@ record SessionState(long expirySeconds, List<Subscription> subscriptions, List<I
                 writeDelivery(out, d);
             }
             out.writeInt(inboundQos2.size());
-            for (int id : inboundQos2) {
-                out.writeShort(id);
+            for (Inbound i : inboundQos2) {
+                out.writeShort(i.packetId());
+                out.writeLong(i.messageId());
+                out.writeBoolean(i.accepted());
             }
             out.writeBoolean(will != null);
             if (will != null) {
@@ -115,9 +126,9 @@ record SessionState(long expirySeconds, List<Subscription> subscriptions, List<I
                 queued.add(readDelivery(in));
             }
             n = in.readInt();
-            List<Integer> qos2 = new ArrayList<>(n);
+            List<Inbound> qos2 = new ArrayList<>(n);
             for (int i = 0; i < n; i++) {
-                qos2.add(in.readUnsignedShort());
+                qos2.add(new Inbound(in.readUnsignedShort(), in.readLong(), in.readBoolean()));
             }
             Connect.Will will = null;
             if (in.readBoolean()) {

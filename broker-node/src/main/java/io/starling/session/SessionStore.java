@@ -160,8 +160,15 @@ final class SessionStore {
         return -packetId;
     }
 
-    /** The value of such an entry: its key says everything. */
-    static final byte[] INBOUND_MARK = new byte[0];
+    /** Such an entry's value: the message's id, and whether its routing was accepted. */
+    static byte[] encodeInbound(long messageId, boolean accepted) {
+        return java.nio.ByteBuffer.allocate(9).putLong(messageId).put((byte) (accepted ? 1 : 0)).array();
+    }
+
+    static SessionState.Inbound decodeInbound(int packetId, byte[] value) {
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(value);
+        return new SessionState.Inbound(packetId, b.getLong(), b.get() == 1);
+    }
 
     /**
      * The session ended: its record and messages go (tombstones with {@code version}, so that a late
@@ -217,11 +224,10 @@ final class SessionStore {
         });
         List<SessionState.Inflight> inflight = new ArrayList<>();
         List<Delivery> queued = new ArrayList<>();
-        List<Integer> inboundQos2 = new ArrayList<>();
+        List<SessionState.Inbound> inboundQos2 = new ArrayList<>();
         for (Long seq : new ArrayList<>(bySeq.keySet())) {
             if (seq < 0) {
-                inboundQos2.add((int) -seq);
-                bySeq.remove(seq);
+                inboundQos2.add(decodeInbound((int) -seq, bySeq.remove(seq)));
             }
         }
         for (byte[] v : bySeq.values()) {

@@ -367,16 +367,27 @@ public final class ClusterFixture implements BeforeAllCallback, BeforeEachCallba
         }
     }
 
-    private static int freePort(Set<Integer> taken) {
-        while (true) {
+    /**
+     * A port free now, below the kernel's ephemeral range (32768 and up on Linux): a port that
+     * "bind to 0" handed out is ephemeral, and between the fixture choosing it and the node binding
+     * it (seconds, with several nodes starting), an outbound connection of this machine could take
+     * it; a node of RepeatedFailoverIT failed to start that way. Ports are kept across restarts.
+     */
+    static int freePort(Set<Integer> taken) {
+        java.util.Random random = new java.util.Random();
+        for (int attempt = 0; attempt < 1000; attempt++) {
+            int port = 20_000 + random.nextInt(12_000);
+            if (taken.contains(port)) {
+                continue;
+            }
             try (ServerSocket s = new ServerSocket()) {
-                s.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
-                if (taken.add(s.getLocalPort())) {
-                    return s.getLocalPort();
-                }
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
+                s.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port));
+                taken.add(port);
+                return port;
+            } catch (IOException inUse) {
+                // another one
             }
         }
+        throw new IllegalStateException("no free port between 20000 and 32000 on loopback");
     }
 }

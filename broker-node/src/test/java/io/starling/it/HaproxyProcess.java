@@ -198,11 +198,6 @@ final class HaproxyProcess implements AutoCloseable {
     }
 
     private static int freePort() {
-        try (ServerSocket s = new ServerSocket()) {
-            s.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
-            return s.getLocalPort();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        return ClusterFixture.freePort(new java.util.HashSet<>()); // below the ephemeral range, as the nodes' ports
     }
 }

@@ -69,7 +69,9 @@ class SessionStateTest {
         willProps.addUserProperty("again", "x");
         Connect.Will will = new Connect.Will("clients/client-1/status", "gone".getBytes(StandardCharsets.UTF_8), 1,
                 true, willProps);
-        return new SessionState(3600, subs, inflight, queued, List.of(1, 300, 65_535), will);
+        return new SessionState(3600, subs, inflight, queued, List.of(new SessionState.Inbound(1, 77L, true),
+                new SessionState.Inbound(300, -5L, false), new SessionState.Inbound(65_535, Long.MAX_VALUE, true)), will,
+                List.of(11L, -12L));
     }
 
     @Test
@@ -81,6 +83,7 @@ class SessionStateTest {
         // Subscription is a record of value types, so equality covers filter and every option (3.8.3.1).
         assertEquals(in.subscriptions(), out.subscriptions());
         assertEquals(in.inboundQos2(), out.inboundQos2(), "[MQTT-4.3.3-10] QoS 2 ids not yet released");
+        assertEquals(in.completed(), out.completed(), "ids of messages completed lately");
 
         assertEquals(in.inflight().size(), out.inflight().size());
         for (int i = 0; i < in.inflight().size(); i++) {
