@@ -251,6 +251,11 @@ public final class Broker {
         return links.localNode();
     }
 
+    /** This node's Hazelcast member (for views of the shared state, e.g. its map statistics). */
+    public com.hazelcast.core.HazelcastInstance hazelcast() {
+        return member.hazelcast();
+    }
+
     public Readiness readiness() {
         return monitoring.readiness();
     }
