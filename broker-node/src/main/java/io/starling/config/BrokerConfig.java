@@ -20,6 +20,7 @@ public record BrokerConfig(
         int maxInflight,
         int maxQueuedMessages,
         int failoverGraceSeconds,
+        long maxQueuedBytes,
         long maxSessionExpirySeconds,
         int topicAliasMaximum,
         int sysIntervalSeconds,
@@ -66,6 +67,9 @@ public record BrokerConfig(
                 "QoS 1/2 messages the broker has unacknowledged towards one client");
         key("mqtt.max-queued-messages", 1000, 0, 10_000_000,
                 "messages kept per session beyond the inflight window; overflow is dropped and counted");
+        key("mqtt.max-queued-bytes", 0L, 0, Long.MAX_VALUE,
+                "bytes of messages all sessions of this node may hold queued (0: half the maximum heap); past it "
+                        + "QoS 0 is dropped and QoS 1/2 refused (5.0: 0x97), so memory stays bounded");
         key("mqtt.failover-grace", 30, 0, 3600,
                 "seconds a session whose client was cut off by a node's failure or leave keeps its publishers "
                         + "waiting instead of dropping its overflow, while the client reconnects");
@@ -97,6 +101,11 @@ public record BrokerConfig(
         return ConfigLoader.fromMap(Map.of(), Map.of());
     }
 
+    /** The node-wide bound on queued message bytes: mqtt.max-queued-bytes, or half the maximum heap for 0. */
+    public long effectiveMaxQueuedBytes() {
+        return maxQueuedBytes > 0 ? maxQueuedBytes : Runtime.getRuntime().maxMemory() / 2;
+    }
+
     public java.util.List<String> clusterMemberList() {
         return clusterMembers.isBlank() ? java.util.List.of()
                 : java.util.Arrays.stream(clusterMembers.split(",")).map(String::trim).filter(m -> !m.isEmpty()).toList();
@@ -109,7 +118,7 @@ public record BrokerConfig(
     public BrokerConfig withListenerPort(int port) {
         return new BrokerConfig(listenerHost, port, allowAnonymousNonLoopback, eventLoops, maxPacketSize,
                 maxKeepAliveSeconds, connectTimeoutSeconds, receiveMaximum, maxInflight, maxQueuedMessages,
-                failoverGraceSeconds, maxSessionExpirySeconds, topicAliasMaximum, sysIntervalSeconds, clusterName, clusterBindHost,
+                failoverGraceSeconds, maxQueuedBytes, maxSessionExpirySeconds, topicAliasMaximum, sysIntervalSeconds, clusterName, clusterBindHost,
                 clusterPort, clusterMembers, clusterKubernetesServiceDns, clusterBackupCount, clusterLinkPort,
                 metricsEnabled, metricsHost, metricsPort);
     }

@@ -82,6 +82,7 @@ public final class ConfigLoader {
                 ((Long) v.get("mqtt.max-inflight")).intValue(),
                 ((Long) v.get("mqtt.max-queued-messages")).intValue(),
                 ((Long) v.get("mqtt.failover-grace")).intValue(),
+                (Long) v.get("mqtt.max-queued-bytes"),
                 (Long) v.get("mqtt.max-session-expiry"),
                 ((Long) v.get("mqtt.topic-alias-maximum")).intValue(),
                 ((Long) v.get("sys.interval")).intValue(),

@@ -59,6 +59,8 @@ public final class BrokerMetrics {
     /** Sums over this node's sessions, kept up to date by each session (no walk per scrape). */
     private final LongAdder queued = new LongAdder();
     private final LongAdder inflight = new LongAdder();
+    /** Bytes of the messages in this node's session queues: compared with mqtt.max-queued-bytes per queued message. */
+    private final java.util.concurrent.atomic.AtomicLong queuedBytes = new java.util.concurrent.atomic.AtomicLong();
 
     public BrokerMetrics(MeterRegistry registry) {
         this.registry = registry;
@@ -112,6 +114,9 @@ public final class BrokerMetrics {
                 .description("open MQTT connections").register(registry);
         Gauge.builder("starling_messages_queued", queued, LongAdder::sum)
                 .description("messages queued in this node's sessions (offline, or beyond the inflight window)")
+                .register(registry);
+        Gauge.builder("starling_queued_bytes", queuedBytes, java.util.concurrent.atomic.AtomicLong::get)
+                .description("bytes of the messages queued in this node's sessions (bounded by mqtt.max-queued-bytes)")
                 .register(registry);
         Gauge.builder("starling_messages_inflight", inflight, LongAdder::sum)
                 .description("QoS 1/2 messages sent by this node and not yet acknowledged by their clients")
@@ -197,6 +202,15 @@ public final class BrokerMetrics {
         if (inflightDelta != 0) {
             inflight.add(inflightDelta);
         }
+    }
+
+    /** A session's queue grew or shrank by {@code delta} bytes; returns the node's total. */
+    public long queuedBytesChanged(long delta) {
+        return queuedBytes.addAndGet(delta);
+    }
+
+    public long queuedBytes() {
+        return queuedBytes.get();
     }
 
     /** A client broke a rule; tagged with the reason code's name, e.g. malformed_packet. */

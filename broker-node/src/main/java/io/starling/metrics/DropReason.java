@@ -11,6 +11,8 @@ public enum DropReason {
     OFFLINE_QOS0("offline_qos0"),
     /** The session's queue held mqtt.max-queued-messages already. */
     QUEUE_FULL("queue_full"),
+    /** This node's session queues held mqtt.max-queued-bytes already (QoS 0; QoS 1/2 is refused instead). */
+    MEMORY_LIMIT("memory_limit"),
     /** Its Message Expiry Interval ran out before it was sent [MQTT-3.3.2-5]. */
     EXPIRED("expired"),
     /** Larger than the client's Maximum Packet Size [MQTT-3.1.2-25]. */

@@ -104,9 +104,14 @@ final class Session {
     /** The depths last reported to the node's gauges, which get differences (no walk per scrape). */
     private int reportedQueued;
     private int reportedInflight;
+    /** Bytes of the messages in {@link #queue}, and what the node's total last got of it. */
+    private long queuedBytes;
+    private long reportedBytes;
+    private boolean memoryLimitLogged;
 
     /** The node's limits a session obeys. */
-    record Limits(int maxQueued, int maxInflight) {
+    /** @param maxQueuedBytes the node-wide bound on queued message bytes (mqtt.max-queued-bytes) */
+    record Limits(int maxQueued, int maxInflight, long maxQueuedBytes) {
     }
 
     Session(String clientId, Limits limits, BrokerMetrics metrics, SessionJournal journal, Host host) {
@@ -159,6 +164,24 @@ final class Session {
             d.accepted();
             return;
         }
+        if (metrics.queuedBytes() >= limits.maxQueuedBytes()) {
+            // The node's memory bound (mqtt.max-queued-bytes): nothing more is queued anywhere until
+            // queues drain; QoS 1/2 publishers hear 0x97 rather than a success (issue 9).
+            if (!memoryLimitLogged) {
+                memoryLimitLogged = true;
+                log.warn("client {}: this node's session queues hold {} bytes (mqtt.max-queued-bytes {}): QoS 0 is "
+                        + "dropped and QoS 1/2 refused until they drain", clientId, metrics.queuedBytes(),
+                        limits.maxQueuedBytes());
+            }
+            if (d.qos() > 0 && d.acceptance() != null) {
+                d.refused(new PublishRefused(ReasonCode.QUOTA_EXCEEDED, "the node's queued bytes are at their bound"));
+            } else {
+                metrics.dropped(DropReason.MEMORY_LIMIT);
+                d.accepted();
+            }
+            return;
+        }
+        memoryLimitLogged = false;
         int max = limits.maxQueued();
         if (queue.size() >= max && d.qos() > 0 && d.acceptance() != null && holdsAcknowledgements()
                 && queue.size() < max * HELD_FACTOR) {
@@ -196,8 +219,31 @@ final class Session {
         } else {
             d.accepted();
         }
-        queue.add(d);
+        enqueue(d);
         pump();
+    }
+
+    private void enqueue(Delivery d) {
+        queue.add(d);
+        queuedBytes += sizeOf(d);
+    }
+
+    private Delivery dequeue() {
+        Delivery d = queue.poll();
+        if (d != null) {
+            queuedBytes -= sizeOf(d);
+        }
+        return d;
+    }
+
+    private void clearQueue() {
+        clearQueue();
+        queuedBytes = 0;
+    }
+
+    /** What a queued delivery costs, roughly: its payload and topic and the objects around them. */
+    private static long sizeOf(Delivery d) {
+        return d.message().payload().length + 2L * d.message().topic().length() + 96;
     }
 
     /** Online, attaching, or offline within a failover grace period: publishers wait instead of messages dropping. */
@@ -235,6 +281,10 @@ final class Session {
             reportedQueued = q;
             reportedInflight = f;
         }
+        if (queuedBytes != reportedBytes) {
+            metrics.queuedBytesChanged(queuedBytes - reportedBytes);
+            reportedBytes = queuedBytes;
+        }
         host.progress(q, wroteSinceReport);
         wroteSinceReport = false;
     }
@@ -249,7 +299,7 @@ final class Session {
             if (d.qos() > 0 && !inflight.hasRoom()) {
                 break;
             }
-            queue.poll();
+            dequeue();
             if (d.message().isExpired(now)) {
                 // [MQTT-3.3.2-5] an expired message not yet sent is deleted.
                 metrics.dropped(DropReason.EXPIRED);
@@ -266,6 +316,15 @@ final class Session {
                 // QoS 2 is exactly once even if this node dies: a new owner must resend it with the
                 // same packet identifier [MQTT-4.3.3], so that is journaled before the PUBLISH goes.
                 sendAfterStoring(d, id);
+                continue;
+            }
+            if (d.qos() == 2 && !awaitingStore.isEmpty()) {
+                // Not journaled (the node is alone now, say), but behind QoS 2 messages that are:
+                // it goes out in its turn, not before them (spec 4.6).
+                inflight.add(id, d);
+                InflightWindow.Entry e = inflight.get(id);
+                e.sent = false;
+                awaitingStore.add(e);
                 continue;
             }
             if (sendPublish(d, id, false, now)) {
@@ -545,14 +604,14 @@ final class Session {
         }
         int n = queue.size();
         for (int i = 0; i < n; i++) {
-            Delivery d = queue.poll();
+            Delivery d = dequeue();
             if (d.qos() > 0) {
                 if (d.seq() == 0) {
                     d = d.withSeq(nextSeq++);
                 }
                 journal.keep(d, 0, false);
             }
-            queue.add(d);
+            enqueue(d);
         }
     }
 
@@ -645,7 +704,7 @@ final class Session {
         for (int i = 0; i < lost; i++) {
             metrics.dropped(DropReason.SESSION_ENDED);
         }
-        queue.clear();
+        clearQueue();
         inflight.clear();
         awaitingStore.clear();
         if (settling != null) {
@@ -676,6 +735,7 @@ final class Session {
         }
         queue.removeIf(d -> {
             if (d.sharedFilter() != null) {
+                queuedBytes -= sizeOf(d);
                 unstore(d);
                 back.add(d.withSeq(0));
                 return true;
@@ -718,7 +778,7 @@ final class Session {
         }
         inflight.clear();
         awaitingStore.clear();
-        queue.clear();
+        clearQueue();
         held.release(0, limits.maxQueued(), true);
         inboundQos2.clear();
         reportDepth();
@@ -737,7 +797,7 @@ final class Session {
             inflight.add(i.packetId(), i.delivery());
             inflight.get(i.packetId()).released = i.released();
         }
-        queue.addAll(st.queued());
+        st.queued().forEach(this::enqueue);
         st.inboundQos2().forEach(i -> inboundQos2.put(i.packetId(), new InboundFlow(i.messageId(), i.accepted())));
         for (SessionState.Inflight i : st.inflight()) {
             nextSeq = Math.max(nextSeq, i.delivery().seq() + 1);

@@ -84,6 +84,11 @@ final class SessionRef implements Subscriber, Mailbox.Handler, Session.Host {
             services.metrics.dropped(DropReason.QUEUE_FULL);
             return;
         }
+        if (delivery.qos() > 0 && !backlog.admitQos12()) {
+            // Bounded too, while a claim or takeover holds the mailbox: publishers hear 0x97, not success.
+            delivery.refused(new PublishRefused(ReasonCode.QUOTA_EXCEEDED, "the session's mailbox is full"));
+            return;
+        }
         mailbox.post(delivery);
     }
 
@@ -103,6 +108,8 @@ final class SessionRef implements Subscriber, Mailbox.Handler, Session.Host {
         if (item instanceof Delivery d) {
             if (d.qos() == 0) {
                 backlog.tookQos0();
+            } else {
+                backlog.tookQos12();
             }
             String moved = ownership.relayTo();
             if (moved != null) {
@@ -159,7 +166,7 @@ final class SessionRef implements Subscriber, Mailbox.Handler, Session.Host {
 
     Session newSession(long expirySeconds) {
         Session s = new Session(clientId, new Session.Limits(services.config.maxQueuedMessages(),
-                services.config.maxInflight()), services.metrics, journal, this);
+                services.config.maxInflight(), services.config.effectiveMaxQueuedBytes()), services.metrics, journal, this);
         s.expirySeconds = expirySeconds;
         return s;
     }

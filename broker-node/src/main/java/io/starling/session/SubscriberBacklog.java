@@ -26,6 +26,8 @@ final class SubscriberBacklog implements io.starling.routing.Backlog {
     private final int signalAt;
     /** QoS 0 deliveries waiting in the mailbox. */
     private volatile int inboxQos0;
+    /** QoS 1/2 deliveries waiting in the mailbox. */
+    private volatile int inboxQos12;
     /** The session's queue length, as the session last reported it (written on the context only). */
     private volatile int sessionQueued;
     /** When the session last wrote a message out. */
@@ -35,6 +37,8 @@ final class SubscriberBacklog implements io.starling.routing.Backlog {
     private long lastWakeNanos;
     private static final AtomicIntegerFieldUpdater<SubscriberBacklog> INBOX_QOS0 =
             AtomicIntegerFieldUpdater.newUpdater(SubscriberBacklog.class, "inboxQos0");
+    private static final AtomicIntegerFieldUpdater<SubscriberBacklog> INBOX_QOS12 =
+            AtomicIntegerFieldUpdater.newUpdater(SubscriberBacklog.class, "inboxQos12");
     @SuppressWarnings("rawtypes")
     private static final AtomicReferenceFieldUpdater<SubscriberBacklog, ConcurrentLinkedQueue> DRAIN_WAITERS =
             AtomicReferenceFieldUpdater.newUpdater(SubscriberBacklog.class, ConcurrentLinkedQueue.class, "drainWaiters");
@@ -66,6 +70,26 @@ final class SubscriberBacklog implements io.starling.routing.Backlog {
         }
         INBOX_QOS0.incrementAndGet(this);
         return true;
+    }
+
+    /**
+     * A QoS 1/2 delivery is about to enter the mailbox (any thread). Its publisher waits for it to
+     * be taken, so publishers' windows bound these; the hard bound holds also for publishers without
+     * one and while a claim or takeover holds the mailbox.
+     *
+     * @return false when it must be refused instead
+     */
+    boolean admitQos12() {
+        if (inboxQos12 >= signalAt * Session.HELD_FACTOR) {
+            return false;
+        }
+        INBOX_QOS12.incrementAndGet(this);
+        return true;
+    }
+
+    /** A QoS 1/2 delivery left the mailbox. */
+    void tookQos12() {
+        INBOX_QOS12.decrementAndGet(this);
     }
 
     /** A QoS 0 delivery left the mailbox. */
