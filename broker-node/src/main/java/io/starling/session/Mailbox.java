@@ -136,6 +136,9 @@ final class Mailbox {
             handler.handle(item);
         } catch (RuntimeException e) {
             handler.failed(item, e);
+        } catch (StackOverflowError e) {
+            // Thrown by a bug of ours, not a lack of memory: the mailbox must not be wedged by it.
+            handler.failed(item, new IllegalStateException("stack overflow", e));
         }
     }
 

@@ -237,7 +237,7 @@ final class Session {
     }
 
     private void clearQueue() {
-        clearQueue();
+        queue.clear();
         queuedBytes = 0;
     }
 

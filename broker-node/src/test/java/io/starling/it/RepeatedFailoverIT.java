@@ -122,6 +122,7 @@ class RepeatedFailoverIT {
                     steps.append(String.format("  %s %s: safe again after %d ms; %d acknowledged before, %d after%n",
                             kill ? "killed" : "stopped", dead, safeMs, before, after));
                     if (after <= before + 100) {
+                        keepLogs(cluster, what);
                         return "the load stopped after " + dead + " went: " + before + " -> " + after + "\n" + steps;
                     }
                 }

@@ -335,6 +335,31 @@ class SessionTest {
     }
 
     @Test
+    void aSessionHandedOverExportsItsFlowsAndGivesBackWhatItsQueueCost() {
+        Session s = session(100, 1, Long.MAX_VALUE, 60);
+        s.attach(wire, MqttVersion.V5, 65_535, 0);
+        for (int i = 1; i <= 3; i++) {
+            s.deliver(new Delivery(message("m" + i, 1), 1, false, Delivery.NO_IDS, null));
+        }
+        s.inboundBegin(9, 99L);
+        assertTrue(metrics.queuedBytes() > 0, "two queued beyond the inflight window of one");
+        s.detach();
+        SessionState st = s.export();
+        assertEquals(1, st.inflight().size());
+        assertEquals(List.of("m2", "m3"), st.queued().stream()
+                .map(d -> new String(d.message().payload(), StandardCharsets.UTF_8)).toList());
+        assertEquals(List.of(new SessionState.Inbound(9, 99L, false)), st.inboundQos2());
+        assertEquals(0, metrics.queuedBytes(), "the node's total no longer counts them");
+
+        Session other = session(100, 10, Long.MAX_VALUE, 60);
+        other.importState(st, 0);
+        assertTrue(metrics.queuedBytes() > 0);
+        other.end();
+        assertEquals(0, metrics.queuedBytes(), "an ended session gives its bytes back");
+        assertEquals("end", journal.ops.get(journal.ops.size() - 1));
+    }
+
+    @Test
     void anExpiredMessageIsNotSent() {
         Session s = session(100, 10, Long.MAX_VALUE, 60);
         Message expired = new Message("t", new byte[0], 1, false, Properties.EMPTY, 1, "p", 0); // expired in 1970
