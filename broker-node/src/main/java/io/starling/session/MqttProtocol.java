@@ -165,7 +165,8 @@ public final class MqttProtocol {
 
     /**
      * Handling this connection's input failed inside the broker (logged where it was caught): the
-     * client is told 0x83 (5.0) and the connection closes, as for a violation but counted as ours.
+     * client is told 0x83 (5.0) and the connection closes, as for a violation. The failure is
+     * counted where it was caught, once, whether or not a connection was still open to close.
      */
     public void onInternalError(Throwable cause, MqttVersion decoderVersion) {
         if (version == null) {
@@ -174,7 +175,6 @@ public final class MqttProtocol {
         if (state == State.CLOSED) {
             return;
         }
-        services.metrics.internalError();
         String why = "the broker failed handling this connection (" + cause.getClass().getSimpleName() + ")";
         lastWord(ReasonCode.IMPLEMENTATION_SPECIFIC_ERROR, why, why);
         close(true);

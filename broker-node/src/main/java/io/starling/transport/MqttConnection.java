@@ -148,6 +148,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter implements Outbo
             inputBroken = true;
             log.error("connection {} ({}): handling its input failed; closing it", remoteAddress(),
                     protocol.clientId(), e);
+            metrics.internalError();
             protocol.onInternalError(e, decoder.version());
         } finally {
             data.release();
