@@ -106,6 +106,10 @@ public final class PacketDecoder {
                     }
                     continue;
                 }
+                if (b == 0 && lengthBytes > 1) {
+                    // [MQTT-1.5.5-1] the minimum number of bytes: a last byte of 0 adds nothing.
+                    throw ProtocolViolation.malformed("MQTT-1.5.5-1", "the Remaining Length is not in its shortest encoding");
+                }
                 long total = 1L + lengthBytes + remainingLength;
                 if (total > maxPacketSize) {
                     // [MQTT-3.2.2-15] The Client MUST NOT send packets exceeding Maximum Packet Size to the

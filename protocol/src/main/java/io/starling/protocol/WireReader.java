@@ -85,6 +85,10 @@ final class WireReader {
             int b = readByte(field);
             value |= (b & 0x7F) << (7 * i);
             if ((b & 0x80) == 0) {
+                if (b == 0 && i > 0) {
+                    // [MQTT-1.5.5-1] the minimum number of bytes: a last byte of 0 adds nothing.
+                    throw ProtocolViolation.malformed("MQTT-1.5.5-1", "the " + field + " is not in its shortest encoding");
+                }
                 return value;
             }
         }

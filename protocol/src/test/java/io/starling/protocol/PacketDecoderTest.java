@@ -170,6 +170,14 @@ class PacketDecoderTest {
     }
 
     @Test
+    void remainingLengthNotInItsShortestEncodingIsMalformed() {
+        // PINGREQ with Remaining Length 0 written in two bytes, and PUBLISH with 5 written as 0x85 0x00.
+        assertViolationAfterConnect(V5, MALFORMED_PACKET, "MQTT-1.5.5-1", bytes(0xC0, 0x80, 0x00));
+        assertViolationAfterConnect(V3_1_1, MALFORMED_PACKET, "MQTT-1.5.5-1",
+                bytes(0x30, 0x85, 0x00, 0, 1, 't', 'x', 'y'));
+    }
+
+    @Test
     void packetOverMaximumSizeIsRejectedBeforeBuffering() throws ProtocolViolation {
         PacketDecoder d = new PacketDecoder(100);
         d.feed(Buffer.buffer(connect(V5)), p -> { });
@@ -559,6 +567,13 @@ class PacketDecoderTest {
     void variableByteIntegerPropertyOverFourBytesIsMalformed() {
         assertViolationAfterConnect(V5, MALFORMED_PACKET, "MQTT-1.5.5-1",
                 body().s("t").b(6, 0x0B, 0x80, 0x80, 0x80, 0x80, 0x01).packet(0x30));
+    }
+
+    @Test
+    void variableByteIntegerPropertyNotInItsShortestEncodingIsMalformed() {
+        // Subscription Identifier 1 written as 0x81 0x00 [MQTT-1.5.5-1].
+        assertViolationAfterConnect(V5, MALFORMED_PACKET, "MQTT-1.5.5-1",
+                body().s("t").b(3, 0x0B, 0x81, 0x00).packet(0x30));
     }
 
     @Test
