@@ -15,7 +15,9 @@ package io.starling.routing;
  * @param via             how it reached the session: {@link #ROUTED} by this node's routes, or by
  *                        the path that fills a session in after it moved ({@link #RELAYED} by its
  *                        old owner, {@link #REPUBLISHED} for a node that died), which a moved
- *                        session takes before what its new routes bring (spec 4.6, issue 9)
+ *                        session takes before what its new routes bring (spec 4.6, issue 9);
+ *                        {@link #ROUTED_AGAIN} by this node's routes for a QoS 2 message they routed
+ *                        before, to a session that came here since and may hold it already
  */
 public record Delivery(Message message, int qos, boolean retain, int[] subscriptionIds, String sharedFilter,
                        long seq, Acceptance acceptance, int via) {
@@ -23,6 +25,7 @@ public record Delivery(Message message, int qos, boolean retain, int[] subscript
     public static final int ROUTED = 0;
     public static final int RELAYED = 1;
     public static final int REPUBLISHED = 2;
+    public static final int ROUTED_AGAIN = 3;
 
     public Delivery(Message message, int qos, boolean retain, int[] subscriptionIds, String sharedFilter) {
         this(message, qos, retain, subscriptionIds, sharedFilter, 0, null, ROUTED);

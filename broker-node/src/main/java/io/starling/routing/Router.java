@@ -76,9 +76,7 @@ public final class Router {
             }
         }
         Publication p = new Publication(message);
-        if (firstTimeHere(message)) {
-            p.deliverDirect(topic, null);
-        }
+        p.deliverDirectOnce(topic, null);
         if (routes.hasRemoteRoutes()) {
             Targets targets = new Targets();
             routes.match(topic, targets);
@@ -93,13 +91,23 @@ public final class Router {
     }
 
     /**
-     * False for a QoS 2 message this node routed to its sessions before: its publisher resent it
-     * after the node that first routed it died before answering, and the new node routes it again
-     * under the same id ([MQTT-4.3.3-2]: delivered once). A republish or replay for a dead node's
-     * sessions is not asked: it goes to sessions that did not get the message.
+     * For a QoS 2 message this node routed to its sessions before, the {@link RecentIds} mark at
+     * which it did; -1 for any other (it is remembered from now on). A second routing comes from
+     * its publisher resending it after the node that first routed it died before answering: the
+     * new node routes it again under the same id ([MQTT-4.3.3-2]: delivered once). A republish or
+     * replay for a dead node's sessions is not asked: it goes to sessions that did not get it.
      */
-    private boolean firstTimeHere(Message m) {
-        return m.qos() != 2 || recentQos2.add(m.id());
+    private long routedHereAt(Message m) {
+        return m.qos() != 2 ? -1 : recentQos2.firstSeen(m.id());
+    }
+
+    /**
+     * Where this node is in its QoS 2 routing history: a session that comes to this node (adopted
+     * from a dead one, taken over from another) records it, and a QoS 2 message routed here again
+     * goes to the sessions that came after its first routing here, which may not have it.
+     */
+    public long arrivalMark() {
+        return recentQos2.mark();
     }
 
     /** Publishes a message of this node only ($SYS): never forwarded, retained in this node's store. */
@@ -123,9 +131,11 @@ public final class Router {
     public Future<Integer> deliverForwarded(Message message, boolean direct, List<String> shared, String onlyAdoptedFrom,
                                             String onlyClient) {
         Publication p = new Publication(message);
-        // A QoS 2 message routed here before: its sessions have it (a replay or republish is for those that do not).
-        if (direct && (onlyAdoptedFrom != null || firstTimeHere(message))) {
+        if (direct && onlyAdoptedFrom != null) {
+            // A replay or republish is for the sessions that do not have it: not asked.
             p.deliverDirect(TopicName.of(message.topic()), onlyAdoptedFrom, onlyClient);
+        } else if (direct) {
+            p.deliverDirectOnce(TopicName.of(message.topic()), onlyClient);
         }
         for (String sharedFilter : shared) {
             if (!p.deliverShared(sharedFilter)) {
@@ -298,7 +308,23 @@ public final class Router {
         }
 
         void deliverDirect(TopicName topic, String onlyAdoptedFrom, String onlyClient) {
-            Matches matches = new Matches(message, acceptance, onlyAdoptedFrom, onlyClient);
+            Matches matches = new Matches(message, acceptance, onlyAdoptedFrom, onlyClient, -1);
+            index.direct().matchTopic(topic.levels(), topic.isSystem(), matches::direct);
+            local += matches.deliver();
+        }
+
+        /**
+         * As {@link #deliverDirect}, for a message its publisher sent (not a republish): a QoS 2
+         * message routed here before goes only to the sessions that came here since, which were
+         * not among those that got it here (and which drop it if what they brought holds it).
+         */
+        void deliverDirectOnce(TopicName topic, String onlyClient) {
+            long routedAt = routedHereAt(message);
+            if (routedAt < 0) {
+                deliverDirect(topic, null, onlyClient);
+                return;
+            }
+            Matches matches = new Matches(message, acceptance, null, onlyClient, routedAt);
             index.direct().matchTopic(topic.levels(), topic.isSystem(), matches::direct);
             local += matches.deliver();
         }
@@ -398,13 +424,20 @@ public final class Router {
         private final Acceptance acceptance;
         private final String onlyAdoptedFrom;
         private final String onlyClient;
+        /** When not -1, a second routing of a QoS 2 message: only to sessions that came here after this mark. */
+        private final long arrivedAfter;
         private final List<SubscriptionIndex.Entry> direct = new ArrayList<>(4);
 
-        Matches(Message message, Acceptance acceptance, String onlyAdoptedFrom, String onlyClient) {
+        Matches(Message message, Acceptance acceptance, String onlyAdoptedFrom, String onlyClient, long arrivedAfter) {
             this.message = message;
             this.acceptance = acceptance;
             this.onlyAdoptedFrom = onlyAdoptedFrom;
             this.onlyClient = onlyClient;
+            this.arrivedAfter = arrivedAfter;
+        }
+
+        private Delivery accepting(Delivery d) {
+            return Router.accepting(arrivedAfter < 0 ? d : d.withVia(Delivery.ROUTED_AGAIN), acceptance, onlyAdoptedFrom);
         }
 
         void direct(String clientId, SubscriptionIndex.Entry entry) {
@@ -414,6 +447,9 @@ public final class Router {
             }
             if (onlyAdoptedFrom != null && !onlyAdoptedFrom.equals(entry.subscriber().adoptedFrom())) {
                 return;
+            }
+            if (arrivedAfter >= 0 && entry.subscriber().arrivedAt() <= arrivedAfter) {
+                return; // it was here when the message was routed here first: it has it
             }
             // [MQTT-3.8.3-3] No Local: not to the publisher's own subscription.
             if (s.noLocal() && clientId.equals(message.publisherId())) {
@@ -427,7 +463,7 @@ public final class Router {
                 SubscriptionIndex.Entry e = direct.get(0);
                 Subscription s = e.subscription();
                 e.subscriber().deliver(accepting(new Delivery(message, Math.min(message.qos(), s.qos()),
-                        s.retainAsPublished() && message.retain(), ids(s), null), acceptance, onlyAdoptedFrom));
+                        s.retainAsPublished() && message.retain(), ids(s), null)));
             } else if (direct.size() > 1) {
                 deliverMerged();
             }
@@ -462,8 +498,7 @@ public final class Router {
                         ids[i++] = s.subscriptionId();
                     }
                 }
-                subscribers.get(c.getKey()).deliver(accepting(new Delivery(message, qos, retain, ids, null),
-                        acceptance, onlyAdoptedFrom));
+                subscribers.get(c.getKey()).deliver(accepting(new Delivery(message, qos, retain, ids, null)));
             }
         }
 

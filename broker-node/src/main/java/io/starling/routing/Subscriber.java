@@ -17,4 +17,12 @@ public interface Subscriber {
     default String adoptedFrom() {
         return null;
     }
+
+    /**
+     * The {@link Router#arrivalMark()} when this session came to this node from another (adopted
+     * or taken over), or -1 when it was made here.
+     */
+    default long arrivedAt() {
+        return -1;
+    }
 }

@@ -52,7 +52,7 @@ final class MoveSettling {
     }
 
     Admission admit(Delivery d) {
-        if (pendingSources > 0 && d.via() == Delivery.ROUTED) {
+        if (pendingSources > 0 && (d.via() == Delivery.ROUTED || d.via() == Delivery.ROUTED_AGAIN)) {
             if (d.qos() == 0 && parkedQos0 >= qos0Bound) {
                 return Admission.DROPPED;
             }

@@ -158,6 +158,13 @@ final class Session {
     }
 
     private void take(Delivery d) {
+        if (d.via() == Delivery.ROUTED_AGAIN && holds(d.message().id())) {
+            // A QoS 2 message its publisher resent after a node died, and that this session brought
+            // with it when it came here: delivered once [MQTT-4.3.3-2].
+            log.debug("client {}: message {} routed again; the session has it", clientId, d.message().id());
+            d.accepted();
+            return;
+        }
         if (d.qos() == 0 && out == null && !attaching) {
             // QoS 0 messages are not kept for offline clients (spec 3.1.2.4 leaves it to the server).
             metrics.dropped(DropReason.OFFLINE_QOS0);
@@ -221,6 +228,21 @@ final class Session {
         }
         enqueue(d);
         pump();
+    }
+
+    /** True if the message is queued or in flight here: a linear scan, for the rare second routing only. */
+    private boolean holds(long messageId) {
+        for (Delivery q : queue) {
+            if (q.message().id() == messageId) {
+                return true;
+            }
+        }
+        for (InflightWindow.Entry e : inflight.inOrder()) {
+            if (e.delivery() != null && e.delivery().message().id() == messageId) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private void enqueue(Delivery d) {

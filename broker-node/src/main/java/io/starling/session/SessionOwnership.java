@@ -39,6 +39,8 @@ final class SessionOwnership {
     private volatile String relayTo;
     /** The dead node this session was adopted from: messages that were on their way there come here. */
     private volatile String adoptedFrom;
+    /** The router's arrival mark when the session came here from another node; -1 when made here (read by any thread). */
+    private volatile long arrivedAt = -1;
     private List<Subscription> movedSubscriptions = List.of();
     /** The epoch of this node's latest claim of the client identifier; 0 while a claim is pending. */
     private long claimEpoch;
@@ -64,6 +66,10 @@ final class SessionOwnership {
 
     String adoptedFrom() {
         return adoptedFrom;
+    }
+
+    long arrivedAt() {
+        return arrivedAt;
     }
 
     private String clientId() {
@@ -406,6 +412,7 @@ final class SessionOwnership {
             ref.endState(ref.session); // a leftover here is older than the owner's state
         }
         Session s = ref.newSession(state.expirySeconds());
+        arrivedAt = services.router.arrivalMark(); // before its routes: see Router#arrivalMark
         s.importState(state, Integer.bitCount(sources));
         ref.session = s;
         ref.routeSubscriptions();

@@ -77,6 +77,11 @@ final class SessionRef implements Subscriber, Mailbox.Handler, Session.Host {
         return ownership.adoptedFrom();
     }
 
+    @Override
+    public long arrivedAt() {
+        return ownership.arrivedAt();
+    }
+
     /** Any thread: a message for this session. */
     @Override
     public void deliver(Delivery delivery) {

@@ -161,8 +161,10 @@ final class FailoverLoad implements AutoCloseable {
         StringBuilder b = new StringBuilder();
         for (int j = 0; j < subscribers.size(); j++) {
             for (int i = 0; i < publishers.size(); i++) {
-                b.append(String.format("  subscriber %d (QoS %d) <- publisher %d (QoS %d): %s%n", j,
-                        plan.subscriberQos()[j], i, plan.publisherQos()[i], counts(j, i)));
+                Counts c = counts(j, i);
+                b.append(String.format("  subscriber %d (QoS %d) <- publisher %d (QoS %d): %s%s%n", j,
+                        plan.subscriberQos()[j], i, plan.publisherQos()[i], c, c.lost() == 0 ? ""
+                                : ", first missing " + subscribers.get(j).tallies[i].firstMissing(publishers.get(i))));
             }
         }
         return b.toString();
@@ -351,6 +353,13 @@ final class FailoverLoad implements AutoCloseable {
             int acknowledged = missing.cardinality();
             missing.andNot(seen);
             return new Counts(acknowledged, missing.cardinality(), outOfOrder, duplicates);
+        }
+
+        /** The first few acknowledged numbers that never arrived, to place a loss against the kills. */
+        synchronized String firstMissing(Publisher from) {
+            BitSet missing = from.acknowledgedSnapshot();
+            missing.andNot(seen);
+            return missing.stream().limit(10).boxed().toList().toString();
         }
     }
 

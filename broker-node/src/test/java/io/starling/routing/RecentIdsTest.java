@@ -5,9 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayDeque;
-import java.util.HashSet;
 import java.util.Random;
-import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 /** The bounded id set against a plain model: the last N distinct ids, oldest evicted first. */
@@ -19,21 +17,25 @@ class RecentIdsTest {
         for (int capacity : new int[] {1, 2, 7, 64, 1000}) {
             RecentIds ids = new RecentIds(capacity);
             ArrayDeque<Long> order = new ArrayDeque<>();
-            Set<Long> model = new HashSet<>();
+            java.util.Map<Long, Long> model = new java.util.HashMap<>(); // id -> position when added
+            long added = 0;
             for (int step = 0; step < 20_000; step++) {
                 // A small range, so that repeats and probe collisions are frequent.
                 long id = 1 + random.nextInt(capacity * 3 + 5);
-                boolean fresh = !model.contains(id);
-                assertEquals(fresh, ids.add(id), "seed " + seed + ", capacity " + capacity + ", step " + step);
+                boolean fresh = !model.containsKey(id);
+                assertEquals(added, ids.mark());
+                // Positions survive the backward shifts of removals: the model says where each id was added.
+                assertEquals(fresh ? -1 : model.get(id), ids.firstSeen(id),
+                        "seed " + seed + ", capacity " + capacity + ", step " + step);
                 if (fresh) {
                     order.add(id);
-                    model.add(id);
+                    model.put(id, added++);
                     if (order.size() > capacity) {
                         model.remove(order.poll());
                     }
                 }
                 long probe = 1 + random.nextInt(capacity * 3 + 5);
-                assertEquals(model.contains(probe), ids.contains(probe), "seed " + seed + ", probe " + probe);
+                assertEquals(model.containsKey(probe), ids.contains(probe), "seed " + seed + ", probe " + probe);
             }
         }
     }

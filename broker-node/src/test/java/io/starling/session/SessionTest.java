@@ -193,6 +193,24 @@ class SessionTest {
     }
 
     @Test
+    void aQos2MessageRoutedAgainIsTakenOnceByASessionThatHoldsIt() {
+        Session s = session(100, 1, Long.MAX_VALUE, 60);
+        s.attach(wire, MqttVersion.V5, 65_535, 0);
+        List<Future<Void>> acks = new ArrayList<>();
+        Delivery first = waiting("m1", 2, acks);
+        Delivery queued = waiting("m2", 2, acks);
+        s.deliver(first);
+        s.deliver(queued);
+        // Its publisher resent both after a node died; the second routing may reach this session.
+        s.deliver(new Delivery(first.message(), 2, false, Delivery.NO_IDS, null).withVia(Delivery.ROUTED_AGAIN));
+        s.deliver(new Delivery(queued.message(), 2, false, Delivery.NO_IDS, null).withVia(Delivery.ROUTED_AGAIN));
+        Delivery other = new Delivery(message("m3", 2), 2, false, Delivery.NO_IDS, null).withVia(Delivery.ROUTED_AGAIN);
+        s.deliver(other);
+        assertEquals(List.of("m1"), wire.publishes(), "m1 in flight (window 1), once");
+        assertEquals(2, s.queued(), "m2 once, and m3, which this session did not have");
+    }
+
+    @Test
     void anOfflineSessionDropsPastItsQueueButHoldsItsPublishersDuringAFailoverGrace() {
         Session s = session(2, 10, Long.MAX_VALUE, 60);
         List<Future<Void>> acks = new ArrayList<>();
