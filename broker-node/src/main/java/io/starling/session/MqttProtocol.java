@@ -287,8 +287,24 @@ public final class MqttProtocol {
         state = State.CONNECTED;
         // [MQTT-3.2.2-1] Session Present is 0 for a clean start; 3.1 has no such flag.
         boolean sessionPresent = present && version != MqttVersion.V3_1;
-        out.send(new ConnAck(sessionPresent, ReasonCode.SUCCESS, version.isV5() ? connAckProperties : Properties.EMPTY));
+        boolean told = out.send(new ConnAck(sessionPresent, ReasonCode.SUCCESS,
+                version.isV5() ? connAckProperties : Properties.EMPTY));
         connAckProperties = null; // sent: not kept for the life of the connection
+        if (!told) {
+            // [MQTT-3.1.2-24] over the client's Maximum Packet Size even without a Reason String, and
+            // nothing may go before a CONNACK [MQTT-3.2.0-1]: the client cannot be served. The
+            // session is offline again, as when the socket goes while it is claimed.
+            log.info("client {} ({}): its Maximum Packet Size is too small for the CONNACK; closing", clientId,
+                    out.remoteAddress());
+            services.metrics.protocolError(ReasonCode.PACKET_TOO_LARGE);
+            state = State.CLOSED;
+            replies.close();
+            out.close();
+            ref.attached = this;
+            ref.session.attaching = false;
+            ref.connectionLost(this, true, expirySeconds);
+            return;
+        }
         ref.attach(this);
         while (!heldUntilAttached.isEmpty() && state == State.CONNECTED) {
             onSessionPacket(heldUntilAttached.poll());

@@ -36,6 +36,10 @@ public final class Services {
                 }, false));
     }
 
+    public Vertx vertx() {
+        return vertx;
+    }
+
     public SessionRegistry registry() {
         return registry;
     }

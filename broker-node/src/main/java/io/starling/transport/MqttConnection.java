@@ -6,12 +6,19 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.starling.metrics.BrokerMetrics;
+import io.starling.protocol.Ack;
+import io.starling.protocol.Auth;
+import io.starling.protocol.ConnAck;
+import io.starling.protocol.Disconnect;
 import io.starling.protocol.MqttVersion;
 import io.starling.protocol.Packet;
 import io.starling.protocol.PacketDecoder;
 import io.starling.protocol.PacketEncoder;
+import io.starling.protocol.Properties;
 import io.starling.protocol.ProtocolViolation;
 import io.starling.protocol.Publish;
+import io.starling.protocol.SubAck;
+import io.starling.protocol.UnsubAck;
 import io.starling.session.MqttProtocol;
 import io.starling.session.Outbound;
 import io.starling.session.Services;
@@ -183,8 +190,14 @@ final class MqttConnection extends ChannelInboundHandlerAdapter implements Outbo
         }
         MqttVersion version = decoder.version() == null ? MqttVersion.V3_1_1 : decoder.version();
         Buffer bytes = PacketEncoder.encode(packet, version);
-        if (bytes.length() > maxOutboundPacketSize && packet instanceof Publish) {
-            return false;
+        if (bytes.length() > maxOutboundPacketSize) {
+            bytes = packet instanceof Publish ? null : withoutReason(packet, version);
+            if (bytes == null || bytes.length() > maxOutboundPacketSize) {
+                // [MQTT-3.1.2-24] nothing larger than the client's Maximum Packet Size is sent.
+                log.debug("connection {} ({}): {} not sent: over the client's maximum packet size of {} bytes",
+                        remoteAddress(), protocol.clientId(), packet.type(), maxOutboundPacketSize);
+                return false;
+            }
         }
         metrics.bytesSent(bytes.length());
         ByteBuf out = ((BufferInternal) bytes).getByteBuf();
@@ -205,6 +218,35 @@ final class MqttConnection extends ChannelInboundHandlerAdapter implements Outbo
     @Override
     public boolean writable() {
         return !closed && socket.isWritable();
+    }
+
+    /**
+     * The packet without its Reason String and User Properties, which the server leaves out
+     * where they would take it over the client's Maximum Packet Size ([MQTT-3.2.2-19],
+     * [MQTT-3.2.2-20], [MQTT-3.4.2-2], [MQTT-3.14.2-3] and the like for every packet); null when
+     * it has none. Only PUBLISH properties are shared between packets, so these may be changed.
+     */
+    private static Buffer withoutReason(Packet packet, MqttVersion version) {
+        Properties p = null;
+        if (packet instanceof ConnAck c) {
+            p = c.properties();
+        } else if (packet instanceof Ack a) {
+            p = a.properties();
+        } else if (packet instanceof SubAck a) {
+            p = a.properties();
+        } else if (packet instanceof UnsubAck a) {
+            p = a.properties();
+        } else if (packet instanceof Disconnect d) {
+            p = d.properties();
+        } else if (packet instanceof Auth a) {
+            p = a.properties();
+        }
+        if (p == null || p == Properties.EMPTY || (p.reasonString == null && p.userProperties == null)) {
+            return null;
+        }
+        p.reasonString = null;
+        p.userProperties = null;
+        return PacketEncoder.encode(packet, version);
     }
 
     /**
