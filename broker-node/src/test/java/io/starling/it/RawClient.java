@@ -17,7 +17,7 @@ import java.nio.charset.StandardCharsets;
  * A bare TCP client for tests that need exact bytes: malformed packets, abrupt closes, and
  * reading exactly what the broker answers. Valid packets are written with Starling's encoder.
  */
-final class RawClient implements AutoCloseable {
+public final class RawClient implements AutoCloseable {
     private final Socket socket;
     private final InputStream in;
     private final OutputStream out;
@@ -81,7 +81,7 @@ final class RawClient implements AutoCloseable {
     }
 
     /** MQTT framing only: one fixed header, its remaining length, and that many bytes; null at end of stream. */
-    static byte[] readPacket(InputStream in) throws IOException {
+    public static byte[] readPacket(InputStream in) throws IOException {
         int first = in.read();
         if (first < 0) {
             return null;

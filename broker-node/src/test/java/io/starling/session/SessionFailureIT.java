@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.starling.it.BrokerFixture;
+import io.starling.it.RawClient;
 import io.starling.protocol.Connect;
 import io.starling.protocol.Disconnect;
 import io.starling.protocol.MqttVersion;
@@ -42,7 +43,7 @@ class SessionFailureIT {
             decoder.feed(bytes.copy(), p -> { }); // the decoder learns the version from a CONNECT
             socket.getOutputStream().write(bytes.getBytes());
             InputStream in = socket.getInputStream();
-            assertEquals(0x20, readPacket(in)[0] & 0xFF, "CONNACK");
+            assertEquals(0x20, RawClient.readPacket(in)[0] & 0xFF, "CONNACK");
 
             Services services = broker.broker().services();
             double before = services.metrics().registry().get("starling_internal_errors").counter().count();
@@ -56,7 +57,7 @@ class SessionFailureIT {
 
             List<Packet> got = new ArrayList<>();
             byte[] p;
-            while ((p = readPacket(in)) != null) {
+            while ((p = RawClient.readPacket(in)) != null) {
                 decoder.feed(Buffer.buffer(p), got::add);
             }
             assertEquals(1, got.size(), "one packet, then a clean close: " + got);
@@ -69,30 +70,5 @@ class SessionFailureIT {
             }
             assertTrue(ranAfter[0], "the mailbox went on with the task behind the one that threw");
         }
-    }
-
-    /** One whole packet, or null at the end of the stream. */
-    private static byte[] readPacket(InputStream in) throws java.io.IOException {
-        int first = in.read();
-        if (first < 0) {
-            return null;
-        }
-        java.io.ByteArrayOutputStream buf = new java.io.ByteArrayOutputStream();
-        buf.write(first);
-        int length = 0;
-        int shift = 0;
-        int b;
-        do {
-            b = in.read();
-            if (b < 0) {
-                return null;
-            }
-            buf.write(b);
-            length |= (b & 0x7F) << shift;
-            shift += 7;
-        } while ((b & 0x80) != 0);
-        byte[] rest = in.readNBytes(length);
-        buf.write(rest);
-        return rest.length < length ? null : buf.toByteArray();
     }
 }
