@@ -29,9 +29,7 @@ import io.vertx.core.Future;
 import io.vertx.core.internal.ContextInternal;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -75,8 +73,8 @@ public final class MqttProtocol {
     private int qos1Unacknowledged;
     /** QoS 2 publishes received and routed whose PUBREC has not gone out. */
     private int qos2Unreceived;
-    /** Topic aliases the client set [MQTT-3.3.2-10]; created with the first one (most clients set none). */
-    private Map<Integer, String> inboundAliases;
+    private final InboundAliases inboundAliases;
+    private final OrderedQos2Routing qos2Routing;
     /** Packets that came between CONNECT and CONNACK: smallest size, not ArrayDeque's 16 slots. */
     private final ArrayDeque<Packet> heldUntilAttached = new ArrayDeque<>(0);
 
@@ -88,6 +86,11 @@ public final class MqttProtocol {
         this.input = new InputGate(pauseInput, resumeInput);
         this.qosZeroPause = new QosZeroPause(services.vertx, context, input);
         this.replies = new OrderedReplies(context);
+        this.inboundAliases = new InboundAliases(services.config.topicAliasMaximum());
+        this.qos2Routing = new OrderedQos2Routing(task -> onContext(() -> {
+            task.run();
+            return Future.succeededFuture();
+        }));
     }
 
     // ---- accessors used by the session and the transport ----
@@ -375,21 +378,22 @@ public final class MqttProtocol {
     private void onPublish(Publish p) {
         services.metrics.messageReceived(p.qos());
         Properties props = p.properties() == null ? Properties.EMPTY : p.properties();
-        String topic = resolveAlias(p.topic(), props);
-        if (topic == null) {
-            return; // the violation is answered
-        }
+        String topic;
         TopicName name;
         try {
+            topic = version.isV5() ? inboundAliases.resolve(p.topic(), props.topicAlias) : p.topic();
             name = TopicName.of(topic);
+        } catch (ProtocolViolation v) {
+            onViolation(v);
+            return;
         } catch (InvalidTopicException e) {
             onViolation(new ProtocolViolation(ReasonCode.TOPIC_NAME_INVALID, e.rule(), e.getMessage()));
             return;
         }
         int qos = p.qos();
         Session session = session();
-        boolean newFlow = qos == 1 || (qos == 2 && !session.inboundQos2Pending(p.packetId()));
-        if (newFlow && qos1Unacknowledged + session.inboundQos2Count() >= services.config.receiveMaximum()) {
+        boolean newFlow = qos == 1 || (qos == 2 && !session.inbound.pending(p.packetId()));
+        if (newFlow && qos1Unacknowledged + session.inbound.count() >= services.config.receiveMaximum()) {
             if (version.isV5()) {
                 // [MQTT-3.3.4-9] QoS 1 and 2 count alike: a client past the Receive Maximum it was given is cut off.
                 onViolation(new ProtocolViolation(ReasonCode.RECEIVE_MAXIMUM_EXCEEDED, "MQTT-3.3.4-9 (3.3.4)",
@@ -410,7 +414,7 @@ public final class MqttProtocol {
             replies.now(() -> acknowledge(p, ReasonCode.NOT_AUTHORIZED));
             return;
         }
-        Session.InboundFlow known = qos == 2 ? session.inbound(p.packetId()) : null;
+        InboundQos2.Flow known = qos == 2 ? session.inbound.get(p.packetId()) : null;
         if (known != null && (known.accepted || known.routing != null)) {
             // [MQTT-4.3.3-10] a resend of a QoS 2 publish we have: answer PUBREC once its first
             // routing is accepted; do not route it again.
@@ -445,12 +449,12 @@ public final class MqttProtocol {
         } else {
             qos2Unreceived++;
             Future<Void> recorded = known == null ? session.inboundBegin(p.packetId(), m.id()) : null;
-            reached = routeInOrder(recorded, () -> services.router.publish(name, m));
-            Session.InboundFlow flow = session.inbound(p.packetId());
+            reached = qos2Routing.route(recorded, () -> services.router.publish(name, m));
+            InboundQos2.Flow flow = session.inbound.get(p.packetId());
             flow.routing = reached;
-            // Accepted, and that journaled, before the PUBREC (see Session#inboundAccepted).
+            // Accepted, and that journaled, before the PUBREC (see InboundQos2#accepted).
             reached = reached.compose(n -> onContext(() -> {
-                Future<Void> kept = session.inboundAccepted(p.packetId());
+                Future<Void> kept = session.inbound.accepted(p.packetId());
                 return kept == null ? Future.succeededFuture(n) : kept.map(n);
             }));
         }
@@ -465,48 +469,6 @@ public final class MqttProtocol {
         });
     }
 
-    /** A QoS 2 publish waiting for its record to be journaled, and then its turn to be routed. */
-    private record Qos2Routing(Future<Void> recorded, java.util.function.Supplier<Future<Integer>> route,
-                               io.vertx.core.Promise<Integer> reached) {
-    }
-
-    /** QoS 2 publishes whose routing waits, in the order they were received; created with the first. */
-    private ArrayDeque<Qos2Routing> qos2Routing;
-
-    /**
-     * Routes a QoS 2 publish once its record is journaled, and never before the QoS 2 publishes
-     * received before it: journal writes complete in any order, and a publisher's messages must
-     * reach subscribers in the order it sent them (spec 4.6).
-     */
-    private Future<Integer> routeInOrder(Future<Void> recorded, java.util.function.Supplier<Future<Integer>> route) {
-        if (recorded == null && (qos2Routing == null || qos2Routing.isEmpty())) {
-            return route.get();
-        }
-        if (qos2Routing == null) {
-            qos2Routing = new ArrayDeque<>(4);
-        }
-        Qos2Routing r = new Qos2Routing(recorded == null ? Future.succeededFuture() : recorded, route,
-                io.vertx.core.Promise.promise());
-        qos2Routing.add(r);
-        r.recorded().onComplete(v -> onContext(() -> {
-            routeWaiting();
-            return Future.succeededFuture();
-        }));
-        return r.reached().future();
-    }
-
-    private void routeWaiting() {
-        while (!qos2Routing.isEmpty() && qos2Routing.peek().recorded().isComplete()) {
-            Qos2Routing r = qos2Routing.poll();
-            if (r.recorded().failed()) {
-                r.reached().fail(new PublishRefused(ReasonCode.UNSPECIFIED_ERROR,
-                        "its record was not backed up: " + r.recorded().cause().getMessage()));
-            } else {
-                r.route().get().onComplete(r.reached());
-            }
-        }
-    }
-
     /** Runs {@code step} on this connection's context (a journal's or another node's answer arrives elsewhere). */
     private <T> Future<T> onContext(java.util.function.Supplier<Future<T>> step) {
         if (context.nettyEventLoop().inEventLoop()) {
@@ -515,32 +477,6 @@ public final class MqttProtocol {
         io.vertx.core.Promise<T> done = io.vertx.core.Promise.promise();
         context.runOnContext(v -> step.get().onComplete(done));
         return done.future();
-    }
-
-    /** @return the topic of a PUBLISH once its Topic Alias is applied [MQTT-3.3.2-10..12], or null after a violation */
-    private String resolveAlias(String topic, Properties props) {
-        if (!version.isV5() || props.topicAlias == null) {
-            return topic;
-        }
-        int alias = props.topicAlias;
-        if (alias == 0 || alias > services.config.topicAliasMaximum()) {
-            // [MQTT-3.3.2-8] alias 0, [MQTT-3.3.2-9] above our Topic Alias Maximum
-            onViolation(new ProtocolViolation(ReasonCode.TOPIC_ALIAS_INVALID, "MQTT-3.3.2-9",
-                    "topic alias " + alias + " outside 1.." + services.config.topicAliasMaximum()));
-            return null;
-        }
-        if (topic.isEmpty()) {
-            String known = inboundAliases == null ? null : inboundAliases.get(alias);
-            if (known == null) {
-                onViolation(ProtocolViolation.protocolError("3.3.2.3.4", "topic alias " + alias + " used before it was set"));
-            }
-            return known;
-        }
-        if (inboundAliases == null) {
-            inboundAliases = new HashMap<>();
-        }
-        inboundAliases.put(alias, topic);
-        return topic;
     }
 
     /**
@@ -568,7 +504,7 @@ public final class MqttProtocol {
         } else if (p.qos() == 2) {
             qos2Unreceived--;
             if (reasonCode >= 0x80) {
-                session().inboundQos2Release(p.packetId()); // the flow ends: a resend is a new message
+                session().inbound.release(p.packetId()); // the flow ends: a resend is a new message
             }
             out.send(Ack.of(PacketType.PUBREC, p.packetId(), reasonCode));
         }
@@ -592,7 +528,7 @@ public final class MqttProtocol {
         }
         if (p.qos() == 2) {
             // Its resend is routed again under the same message id: where it did arrive, it is taken once.
-            Session.InboundFlow flow = session().inbound(p.packetId());
+            InboundQos2.Flow flow = session().inbound.get(p.packetId());
             if (flow != null) {
                 flow.routing = null;
             }
@@ -621,7 +557,7 @@ public final class MqttProtocol {
                 }
             });
             case PUBREL -> {
-                boolean known = session.inboundQos2Release(a.packetId());
+                boolean known = session.inbound.release(a.packetId());
                 replies.now(() -> {
                     out.send(Ack.of(PacketType.PUBCOMP, a.packetId(),
                             known ? ReasonCode.SUCCESS : ReasonCode.PACKET_IDENTIFIER_NOT_FOUND));

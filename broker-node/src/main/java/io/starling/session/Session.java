@@ -5,11 +5,8 @@ import io.starling.metrics.DropReason;
 import io.starling.protocol.Ack;
 import io.starling.protocol.MqttVersion;
 import io.starling.protocol.PacketType;
-import io.starling.protocol.Properties;
-import io.starling.protocol.Publish;
 import io.starling.protocol.ReasonCode;
 import io.starling.routing.Delivery;
-import io.starling.routing.Message;
 import io.starling.routing.PublishRefused;
 import io.starling.routing.Subscription;
 import io.starling.topic.TopicFilter;
@@ -17,11 +14,9 @@ import io.vertx.core.Future;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -65,15 +60,13 @@ final class Session {
     private final SessionJournal journal;
     private final Host host;
 
-    MqttVersion version;
     long expirySeconds;
     final Map<String, Subscription> subscriptions = new HashMap<>();
     private final PacketIdAllocator ids = new PacketIdAllocator();
     private final InflightWindow inflight;
-    // Smallest sizes: most sessions are idle and empty, and there are tens of thousands of them.
-    private final ArrayDeque<Delivery> queue = new ArrayDeque<>(0);
-    /** QoS 2 PUBLISHes received and not released, by packet identifier. */
-    private final Map<Integer, InboundFlow> inboundQos2 = new HashMap<>(0);
+    private final SessionQueue queue = new SessionQueue();
+    /** QoS 2 PUBLISHes received and not released. */
+    final InboundQos2 inbound;
     private final HeldAcknowledgements held = new HeldAcknowledgements();
     private boolean overflowLogged;
     /** The next sequence number for a message kept in the journal. */
@@ -90,10 +83,9 @@ final class Session {
     private long graceUntilNanos;
 
     /** The attached connection, or null while offline. */
-    private Outbound out;
+    private Attachment out;
     /** True between the session being claimed by a CONNECT and its CONNACK: QoS 0 is queued, not dropped. */
     boolean attaching;
-    private OutboundAliases aliases;
     /**
      * QoS 2 messages given a packet identifier whose journal write has not completed, in the order
      * they must be sent: each goes out once it and every one before it is written (spec 4.6), so
@@ -104,8 +96,7 @@ final class Session {
     /** The depths last reported to the node's gauges, which get differences (no walk per scrape). */
     private int reportedQueued;
     private int reportedInflight;
-    /** Bytes of the messages in {@link #queue}, and what the node's total last got of it. */
-    private long queuedBytes;
+    /** What the node's total of queued bytes last got of this session's. */
     private long reportedBytes;
     private boolean memoryLimitLogged;
 
@@ -121,6 +112,7 @@ final class Session {
         this.journal = journal;
         this.host = host;
         this.inflight = new InflightWindow(limits.maxInflight());
+        this.inbound = new InboundQos2(journal);
     }
 
     boolean online() {
@@ -226,16 +218,14 @@ final class Session {
         } else {
             d.accepted();
         }
-        enqueue(d);
+        queue.add(d);
         pump();
     }
 
     /** True if the message is queued or in flight here: a linear scan, for the rare second routing only. */
     private boolean holds(long messageId) {
-        for (Delivery q : queue) {
-            if (q.message().id() == messageId) {
-                return true;
-            }
+        if (queue.contains(messageId)) {
+            return true;
         }
         for (InflightWindow.Entry e : inflight.inOrder()) {
             if (e.delivery() != null && e.delivery().message().id() == messageId) {
@@ -243,29 +233,6 @@ final class Session {
             }
         }
         return false;
-    }
-
-    private void enqueue(Delivery d) {
-        queue.add(d);
-        queuedBytes += sizeOf(d);
-    }
-
-    private Delivery dequeue() {
-        Delivery d = queue.poll();
-        if (d != null) {
-            queuedBytes -= sizeOf(d);
-        }
-        return d;
-    }
-
-    private void clearQueue() {
-        queue.clear();
-        queuedBytes = 0;
-    }
-
-    /** What a queued delivery costs, roughly: its payload and topic and the objects around them. */
-    private static long sizeOf(Delivery d) {
-        return d.message().payload().length + 2L * d.message().topic().length() + 96;
     }
 
     /** Online, attaching, or offline within a failover grace period: publishers wait instead of messages dropping. */
@@ -303,9 +270,9 @@ final class Session {
             reportedQueued = q;
             reportedInflight = f;
         }
-        if (queuedBytes != reportedBytes) {
-            metrics.queuedBytesChanged(queuedBytes - reportedBytes);
-            reportedBytes = queuedBytes;
+        if (queue.bytes() != reportedBytes) {
+            metrics.queuedBytesChanged(queue.bytes() - reportedBytes);
+            reportedBytes = queue.bytes();
         }
         host.progress(q, wroteSinceReport);
         wroteSinceReport = false;
@@ -321,7 +288,7 @@ final class Session {
             if (d.qos() > 0 && !inflight.hasRoom()) {
                 break;
             }
-            dequeue();
+            queue.poll();
             if (d.message().isExpired(now)) {
                 // [MQTT-3.3.2-5] an expired message not yet sent is deleted.
                 metrics.dropped(DropReason.EXPIRED);
@@ -330,7 +297,7 @@ final class Session {
             }
             wroteSinceReport = true;
             if (d.qos() == 0) {
-                sendPublish(d, 0, false, now);
+                out.publish(d, 0, false, now);
                 continue;
             }
             int id = ids.allocate();
@@ -349,7 +316,7 @@ final class Session {
                 awaitingStore.add(e);
                 continue;
             }
-            if (sendPublish(d, id, false, now)) {
+            if (out.publish(d, id, false, now)) {
                 inflight.add(id, d);
                 if (d.seq() > 0) {
                     journal.keep(d, id, false); // a new owner resends it with this id
@@ -387,7 +354,7 @@ final class Session {
             if (inflight.get(e.packetId) != e || e.sent) {
                 continue; // completed or moved meanwhile
             }
-            if (sendPublish(e.delivery, e.packetId, false, System.currentTimeMillis())) {
+            if (out.publish(e.delivery, e.packetId, false, System.currentTimeMillis())) {
                 e.sent = true;
             } else {
                 inflight.remove(e.packetId);
@@ -396,52 +363,6 @@ final class Session {
             }
         }
         pump();
-    }
-
-    private boolean sendPublish(Delivery d, int packetId, boolean dup, long now) {
-        Message m = d.message();
-        String topic = m.topic();
-        Properties props = Properties.EMPTY;
-        boolean newAlias = false;
-        if (version.isV5()) {
-            Long remaining = m.remainingExpirySeconds(now);
-            int alias = aliases.existing(topic);
-            if (alias == 0) {
-                alias = aliases.assign(topic);
-                newAlias = alias != 0;
-            } else {
-                topic = ""; // spec 3.3.2.3.4: alias already known to the client: send it alone.
-            }
-            if (remaining != null || d.subscriptionIds().length > 0 || alias != 0) {
-                props = Message.forwardedProperties(m.properties());
-                if (props == Properties.EMPTY) {
-                    props = new Properties();
-                }
-                // [MQTT-3.3.2-6] the expiry sent is what is left of it.
-                props.messageExpiryInterval = remaining;
-                for (int id : d.subscriptionIds()) {
-                    props.addSubscriptionIdentifier(id);
-                }
-                props.topicAlias = alias == 0 ? null : alias;
-            } else {
-                props = m.properties();
-            }
-        }
-        boolean sent = out.send(new Publish(d.qos(), dup, d.retain(), topic, packetId, props, m.payload()));
-        if (sent) {
-            metrics.messageSent(d.qos());
-            if (!dup) {
-                metrics.delivered(m.receivedNanos()); // a resend would count the wait for the client
-            }
-        } else {
-            if (newAlias) {
-                aliases.forget(m.topic());
-            }
-            // [MQTT-3.1.2-25] too large for the client: discarded as if delivered.
-            metrics.dropped(DropReason.TOO_LARGE);
-            log.debug("client {}: message on {} exceeds the client's Maximum Packet Size; dropped", clientId, m.topic());
-        }
-        return sent;
     }
 
     void onPuback(int packetId) {
@@ -521,70 +442,11 @@ final class Session {
 
     // ---- QoS 2 publishes from the client ----
 
-    /** A QoS 2 PUBLISH received: the id its message has, and how far its routing got. */
-    static final class InboundFlow {
-        final long messageId;
-        boolean accepted;
-        /** This node's routing of it while that goes on, or null (done, or it came from the journal). */
-        Future<Integer> routing;
-
-        InboundFlow(long messageId, boolean accepted) {
-            this.messageId = messageId;
-            this.accepted = accepted;
-        }
-    }
-
-    /** The flow of a QoS 2 PUBLISH with this identifier that was received and not released, or null. */
-    InboundFlow inbound(int packetId) {
-        return inboundQos2.get(packetId);
-    }
-
-    /**
-     * A QoS 2 PUBLISH with a new identifier: its message id is journaled before it is routed, so
-     * that if this node dies while routing it, the node that gets the session routes the client's
-     * resend again under the same id, and the nodes that have it already take it once [MQTT-4.3.3-2].
-     *
-     * @return what the routing must wait for, or null when the session is not journaled
-     */
+    /** A QoS 2 PUBLISH with a new identifier (see {@link InboundQos2#begin}). */
     Future<Void> inboundBegin(int packetId, long messageId) {
-        inboundQos2.put(packetId, new InboundFlow(messageId, false));
-        if (!persistent()) {
-            return null;
-        }
-        stored = true;
-        return journal.keepInbound(packetId, messageId, false);
-    }
-
-    /**
-     * Its routing was accepted: journaled before the PUBREC, so that a resend after this node's loss
-     * is answered without routing it again.
-     *
-     * @return what the PUBREC waits for, or null when the session is not journaled
-     */
-    Future<Void> inboundAccepted(int packetId) {
-        InboundFlow f = inboundQos2.get(packetId);
-        if (f == null) {
-            return null;
-        }
-        f.accepted = true;
-        f.routing = null;
-        return stored ? journal.keepInbound(packetId, f.messageId, true) : null;
-    }
-
-    boolean inboundQos2Release(int packetId) {
-        boolean known = inboundQos2.remove(packetId) != null;
-        if (known && stored) {
-            journal.forgetInbound(packetId);
-        }
-        return known;
-    }
-
-    boolean inboundQos2Pending(int packetId) {
-        return inboundQos2.containsKey(packetId);
-    }
-
-    int inboundQos2Count() {
-        return inboundQos2.size();
+        Future<Void> written = inbound.begin(packetId, messageId, persistent());
+        stored |= written != null;
+        return written;
     }
 
     // ---- subscriptions (the ref puts them into the router too) ----
@@ -617,7 +479,7 @@ final class Session {
             return;
         }
         stored = true;
-        inboundQos2.forEach((id, f) -> journal.keepInbound(id, f.messageId, f.accepted));
+        inbound.journalAll();
         for (InflightWindow.Entry e : inflight.inOrder()) {
             if (e.delivery.seq() == 0) {
                 e.delivery = e.delivery.withSeq(nextSeq++);
@@ -626,14 +488,14 @@ final class Session {
         }
         int n = queue.size();
         for (int i = 0; i < n; i++) {
-            Delivery d = dequeue();
+            Delivery d = queue.poll();
             if (d.qos() > 0) {
                 if (d.seq() == 0) {
                     d = d.withSeq(nextSeq++);
                 }
                 journal.keep(d, 0, false);
             }
-            enqueue(d);
+            queue.add(d);
         }
     }
 
@@ -647,12 +509,10 @@ final class Session {
 
     /** Binds a new connection: resends what is in flight, in order and with DUP [MQTT-4.4.0-1]. */
     void attach(Outbound connection, MqttVersion v, int clientReceiveMaximum, int clientTopicAliasMaximum) {
-        out = connection;
+        out = new Attachment(clientId, connection, v, clientTopicAliasMaximum, metrics);
         attaching = false;
         // A failover's grace runs its whole course: clients reconnect more than once while nodes
         // come and go (a balancer's health checks lag), and each time its publishers must wait.
-        version = v;
-        aliases = new OutboundAliases(clientTopicAliasMaximum);
         inflight.setCapacity(Math.min(clientReceiveMaximum, limits.maxInflight()));
         long now = System.currentTimeMillis();
         // A client that hands a QoS 2 message to its application on PUBREL (the spec's method B)
@@ -669,7 +529,7 @@ final class Session {
                 }
             } else if (!e.sent) {
                 continue; // never sent: it goes out in turn once its identifier is written (below)
-            } else if (sendPublish(e.delivery, e.packetId, e.sent, now)) {
+            } else if (out.publish(e.delivery, e.packetId, e.sent, now)) {
                 e.sent = true; // [MQTT-3.3.1-1] DUP only on a re-delivery
                 awaitingPubrec |= e.delivery.qos() == 2;
             } else {
@@ -692,7 +552,6 @@ final class Session {
         if (!holdsAcknowledgements()) {
             held.release(queue.size(), limits.maxQueued(), true);
         }
-        aliases = null;
         List<Delivery> back = takeSharedDeliveries();
         reportDepth();
         return back;
@@ -726,17 +585,18 @@ final class Session {
         for (int i = 0; i < lost; i++) {
             metrics.dropped(DropReason.SESSION_ENDED);
         }
-        clearQueue();
+        queue.clear();
         inflight.clear();
         awaitingStore.clear();
         if (settling != null) {
             settling.drain().forEach(Delivery::accepted);
             settling = null;
         }
-        inboundQos2.clear();
+        boolean written = stored || inbound.anyJournaled();
+        inbound.clear();
         held.release(0, limits.maxQueued(), true);
         reportDepth();
-        if (stored || journal.active()) {
+        if (written || journal.active()) {
             journal.forgetSession();
         }
         return back;
@@ -756,13 +616,12 @@ final class Session {
             }
         }
         queue.removeIf(d -> {
-            if (d.sharedFilter() != null) {
-                queuedBytes -= sizeOf(d);
-                unstore(d);
-                back.add(d.withSeq(0));
-                return true;
+            if (d.sharedFilter() == null) {
+                return false;
             }
-            return false;
+            unstore(d);
+            back.add(d.withSeq(0));
+            return true;
         });
         return back;
     }
@@ -792,17 +651,17 @@ final class Session {
                 }
             }
         }
-        List<Delivery> queued = new ArrayList<>(queue);
+        List<Delivery> queued = queue.copy();
         SessionState st = new SessionState(expirySeconds, new ArrayList<>(subscriptions.values()), sent,
-                queued, inboundState(), null, recent);
+                queued, inbound.state(), null, recent);
         for (SessionState.Inflight i : sent) {
             ids.release(i.packetId());
         }
         inflight.clear();
         awaitingStore.clear();
-        clearQueue();
+        queue.clear();
         held.release(0, limits.maxQueued(), true);
-        inboundQos2.clear();
+        inbound.clear();
         reportDepth();
         return st;
     }
@@ -819,15 +678,15 @@ final class Session {
             inflight.add(i.packetId(), i.delivery());
             inflight.get(i.packetId()).released = i.released();
         }
-        st.queued().forEach(this::enqueue);
-        st.inboundQos2().forEach(i -> inboundQos2.put(i.packetId(), new InboundFlow(i.messageId(), i.accepted())));
+        st.queued().forEach(queue::add);
+        inbound.load(st.inboundQos2());
         for (SessionState.Inflight i : st.inflight()) {
             nextSeq = Math.max(nextSeq, i.delivery().seq() + 1);
         }
         for (Delivery d : st.queued()) {
             nextSeq = Math.max(nextSeq, d.seq() + 1);
         }
-        stored |= nextSeq > 1 || !inboundQos2.isEmpty();
+        stored |= nextSeq > 1;
         settling = new MoveSettling(settleSources, limits.maxQueued());
         st.inflight().forEach(i -> settling.seen(i.delivery().message().id()));
         st.queued().forEach(d -> settling.seen(d.message().id()));
@@ -844,12 +703,6 @@ final class Session {
         for (Delivery d : settling.sourceDone()) {
             deliver(d);
         }
-    }
-
-    private List<SessionState.Inbound> inboundState() {
-        List<SessionState.Inbound> out = new ArrayList<>(inboundQos2.size());
-        inboundQos2.forEach((id, f) -> out.add(new SessionState.Inbound(id, f.messageId, f.accepted)));
-        return out;
     }
 
     int queued() {

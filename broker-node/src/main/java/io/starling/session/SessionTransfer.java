@@ -1,6 +1,7 @@
 package io.starling.session;
 
 import io.starling.cluster.forwarding.NodeLinks;
+import io.starling.cluster.forwarding.WireStrings;
 import io.starling.cluster.registry.ClientRegistry;
 import io.starling.routing.Delivery;
 import io.vertx.core.Future;
@@ -114,7 +115,7 @@ final class SessionTransfer {
     /** Asks {@code node} for the session on behalf of the claim with {@code epoch}. */
     Future<Taken> take(String node, String clientId, boolean cleanStart, long epoch) {
         Buffer body = Buffer.buffer().appendByte(TAKE).appendByte((byte) (cleanStart ? 1 : 0)).appendLong(epoch);
-        appendString(body, clientId);
+        WireStrings.append(body, clientId);
         return links.request(node, CHANNEL, body, TAKE_TIMEOUT_MS).map(b -> {
             Outcome o = Outcome.values()[b.getByte(0)];
             if (o != Outcome.STATE) {
@@ -153,7 +154,7 @@ final class SessionTransfer {
             throw new UncheckedIOException(e);
         }
         Buffer body = Buffer.buffer().appendByte(DELIVER);
-        appendString(body, clientId);
+        WireStrings.append(body, clientId);
         body.appendBytes(bytes.toByteArray());
         if (d.qos() == 0) {
             links.send(node, CHANNEL, body);
@@ -167,14 +168,14 @@ final class SessionTransfer {
     /** The relay of {@code clientId} to {@code node} is complete: sent behind the last relayed message. */
     void relayDone(String node, String clientId) {
         Buffer body = Buffer.buffer().appendByte(RELAY_DONE);
-        appendString(body, clientId);
+        WireStrings.append(body, clientId);
         links.send(node, CHANNEL, body);
     }
 
     /** A leaving node gives its session to {@code node}; the future completes once that node has it. */
     Future<Void> push(String node, String clientId, SessionState state) {
         Buffer body = Buffer.buffer().appendByte(PUSH);
-        appendString(body, clientId);
+        WireStrings.append(body, clientId);
         return links.request(node, CHANNEL, body.appendBytes(state.encode()), TAKE_TIMEOUT_MS).mapEmpty();
     }
 
@@ -190,7 +191,7 @@ final class SessionTransfer {
     /** The new owner routes the session itself now; the old owner may drop its routes. */
     void release(String node, String clientId) {
         Buffer body = Buffer.buffer().appendByte(RELEASE);
-        appendString(body, clientId);
+        WireStrings.append(body, clientId);
         links.send(node, CHANNEL, body);
     }
 
@@ -251,7 +252,7 @@ final class SessionTransfer {
                 boolean cleanStart = body.getByte(1) == 1;
                 long epoch = body.getLong(2);
                 pos[0] = 10;
-                String clientId = readString(body, pos);
+                String clientId = WireStrings.read(body, pos);
                 SessionRef ref = registry.localRef(clientId);
                 if (ref == null) {
                     reply.ok(answer(Outcome.NONE, null));
@@ -260,7 +261,7 @@ final class SessionTransfer {
                 }
             }
             case DELIVER -> {
-                String clientId = readString(body, pos);
+                String clientId = WireStrings.read(body, pos);
                 Delivery d;
                 try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(body.getBytes(pos[0], body.length())))) {
                     d = SessionState.readDelivery(in);
@@ -289,13 +290,13 @@ final class SessionTransfer {
                 }
             }
             case PUSH -> {
-                String clientId = readString(body, pos);
+                String clientId = WireStrings.read(body, pos);
                 SessionState state = SessionState.decode(clientId, body.getBytes(pos[0], body.length()));
                 registry.arriving(clientId).post((SessionRef.Task) r -> r.ownership.pushed(state, from));
                 reply.ok(Buffer.buffer());
             }
             case RELEASE -> {
-                String clientId = readString(body, pos);
+                String clientId = WireStrings.read(body, pos);
                 SessionRef ref = relaying.get(clientId);
                 if (ref != null) {
                     fenced().onComplete(v -> ref.post((SessionRef.Task) r -> r.ownership.releaseRoutes()));
@@ -307,7 +308,7 @@ final class SessionTransfer {
             }
             case FENCE -> fenceAnswered(body.getLong(1), from);
             case RELAY_DONE -> {
-                String clientId = readString(body, pos);
+                String clientId = WireStrings.read(body, pos);
                 SessionRef ref = registry.localRef(clientId);
                 if (ref != null) {
                     ref.post((SessionRef.Task) r -> r.ownership.relayDone());
@@ -315,17 +316,5 @@ final class SessionTransfer {
             }
             default -> log.warn("session transfer from {}: unknown operation {}", from, op);
         }
-    }
-
-    private static void appendString(Buffer b, String s) {
-        byte[] bytes = s.getBytes(StandardCharsets.UTF_8);
-        b.appendInt(bytes.length).appendBytes(bytes);
-    }
-
-    private static String readString(Buffer b, int[] pos) {
-        int len = b.getInt(pos[0]);
-        String s = new String(b.getBytes(pos[0] + 4, pos[0] + 4 + len), StandardCharsets.UTF_8);
-        pos[0] += 4 + len;
-        return s;
     }
 }

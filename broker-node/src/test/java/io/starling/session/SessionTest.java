@@ -344,11 +344,11 @@ class SessionTest {
         Session s = session(100, 10, Long.MAX_VALUE, 60);
         assertTrue(s.inboundBegin(7, 42L) != null, "the message id is written before routing");
         assertEquals(List.of("inbound 7"), journal.ops);
-        assertFalse(s.inbound(7).accepted);
-        s.inboundAccepted(7);
+        assertFalse(s.inbound.get(7).accepted);
+        s.inbound.accepted(7);
         assertEquals(List.of("inbound 7", "inbound 7 accepted"), journal.ops);
-        assertTrue(s.inbound(7).accepted, "a resend is now answered without routing [MQTT-4.3.3-10]");
-        assertTrue(s.inboundQos2Release(7));
+        assertTrue(s.inbound.get(7).accepted, "a resend is now answered without routing [MQTT-4.3.3-10]");
+        assertTrue(s.inbound.release(7));
         assertEquals("forget inbound 7", journal.ops.get(2));
     }
 
