@@ -2,6 +2,7 @@ package io.starling.routing;
 
 import io.starling.cluster.forwarding.LinkLostException;
 import io.starling.cluster.forwarding.NodeLinks;
+import io.starling.cluster.forwarding.WireStrings;
 import io.starling.metrics.BrokerMetrics;
 import io.starling.metrics.DropReason;
 import io.starling.protocol.ReasonCode;
@@ -148,10 +149,10 @@ public final class Forwarder {
         List<Future<?>> all = new ArrayList<>();
         all.add(replayFrom(dead, clientId, filters, null));
         Buffer body = Buffer.buffer();
-        appendString(body, dead);
-        appendString(body, clientId);
+        WireStrings.append(body, dead);
+        WireStrings.append(body, clientId);
         body.appendInt(filters.size());
-        filters.forEach(f -> appendString(body, f.value()));
+        filters.forEach(f -> WireStrings.append(body, f.value()));
         for (String peer : links.peers()) {
             all.add(links.request(peer, REPLAY_CHANNEL, body, REPLAY_WAIT_MS + 10_000));
         }
@@ -182,27 +183,15 @@ public final class Forwarder {
 
     private void onReplayRequest(String from, Buffer body, NodeLinks.Reply reply) {
         int[] pos = {0};
-        String dead = readString(body, pos);
-        String clientId = readString(body, pos);
+        String dead = WireStrings.read(body, pos);
+        String clientId = WireStrings.read(body, pos);
         int n = body.getInt(pos[0]);
         pos[0] += 4;
         List<TopicFilter> filters = new ArrayList<>(n);
         for (int i = 0; i < n; i++) {
-            filters.add(TopicFilter.of(readString(body, pos)));
+            filters.add(TopicFilter.of(WireStrings.read(body, pos)));
         }
         replayFrom(dead, clientId, filters, from).onComplete(ar -> reply.ok(Buffer.buffer()));
-    }
-
-    private static void appendString(Buffer b, String s) {
-        byte[] bytes = s.getBytes(StandardCharsets.UTF_8);
-        b.appendInt(bytes.length).appendBytes(bytes);
-    }
-
-    private static String readString(Buffer b, int[] pos) {
-        int len = b.getInt(pos[0]);
-        String s = new String(b.getBytes(pos[0] + 4, pos[0] + 4 + len), StandardCharsets.UTF_8);
-        pos[0] += 4 + len;
-        return s;
     }
 
     void noSharedMember(String sharedFilter) {
