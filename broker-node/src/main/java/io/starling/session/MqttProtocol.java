@@ -159,6 +159,13 @@ public final class MqttProtocol {
         if (state == State.CLOSED) {
             return;
         }
+        if (state != State.AWAIT_CONNECT && !ReasonCode.isDisconnectCode(v.reasonCode())) {
+            // A rule only a CONNECT breaks (0x84 for an unknown protocol level, say), after the first
+            // CONNECT: it is the second CONNECT's, a Protocol Error [MQTT-3.1.0-2]; and DISCONNECT
+            // carries only its own reason codes [MQTT-3.14.2-1].
+            v = ProtocolViolation.protocolError("MQTT-3.1.0-2",
+                    "second CONNECT ([" + v.rule() + "] " + v.getMessage() + ")");
+        }
         log.info("client {} ({}) broke [{}]: {}; closing with {}", clientId == null ? "<before CONNECT>" : clientId,
                 out.remoteAddress(), v.rule(), v.getMessage(), ReasonCode.name(v.reasonCode()));
         services.metrics.protocolError(v.reasonCode());

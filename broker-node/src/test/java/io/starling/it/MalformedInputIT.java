@@ -500,6 +500,22 @@ class MalformedInputIT {
     }
 
     @Test
+    void v5SecondConnectWithAnUnknownProtocolIsAProtocolErrorNotACodeOnlyConnackHas() throws Exception {
+        double before = errors("protocol_error");
+        try (RawClient raw = RawClient.connect(broker.port())) {
+            connectV5(raw, "second-connect-level");
+            // A second CONNECT whose protocol name is empty: the decoder's rule is 0x84 (Unsupported
+            // Protocol Version), a CONNACK code; DISCONNECT may only carry its own [MQTT-3.14.2-1],
+            // and once connected any CONNECT is a Protocol Error [MQTT-3.1.0-2]: DISCONNECT 0x82.
+            //           CONNECT RL=9 | name '' | level 5 | clean | ka 60 | no props | id ''
+            raw.sendHex("10 09       00 00 05 02 00 3c 00 00 00");
+            assertDisconnect(raw, 0x82);
+        }
+        assertCounted("protocol_error", before);
+        assertBystanderUndisturbed();
+    }
+
+    @Test
     void v311SecondConnectClosesTheConnection() throws Exception {
         double before = errors("protocol_error");
         try (RawClient raw = RawClient.connect(broker.port())) {

@@ -476,7 +476,7 @@ public final class PacketDecoder {
         // 5.0 3.14.2.1: Remaining Length 0 means Normal disconnection; 1 means no properties.
         if (isV5() && r.hasRemaining()) {
             code = r.readByte("reason code");
-            if (!validDisconnectReason(code)) {
+            if (!ReasonCode.isDisconnectCode(code)) {
                 // [MQTT-3.14.2-1] The sender MUST use one of the DISCONNECT Reason Code values.
                 throw ProtocolViolation.protocolError("MQTT-3.14.2-1",
                         String.format("reason code 0x%02X is not a DISCONNECT reason code", code));
@@ -487,14 +487,6 @@ public final class PacketDecoder {
         }
         r.expectEnd("DISCONNECT");
         return new Disconnect(code, properties);
-    }
-
-    private static boolean validDisconnectReason(int code) {
-        return switch (code) {
-            case 0x00, 0x04, 0x80, 0x81, 0x82, 0x83, 0x87, 0x89, 0x8B, 0x8D, 0x8E, 0x8F, 0x90, 0x93, 0x94, 0x95,
-                    0x96, 0x97, 0x98, 0x99, 0x9A, 0x9B, 0x9C, 0x9D, 0x9E, 0x9F, 0xA0, 0xA1, 0xA2 -> true;
-            default -> false;
-        };
     }
 
     private Auth decodeAuth(WireReader r) throws ProtocolViolation {

@@ -72,6 +72,15 @@ public final class ReasonCode {
     }
 
     /** A short lower-case name for logs and metric tags, e.g. "malformed_packet". */
+    /** Whether {@code code} is one of DISCONNECT's reason codes (5.0 table 3.14.2.1, [MQTT-3.14.2-1]). */
+    public static boolean isDisconnectCode(int code) {
+        return switch (code) {
+            case 0x00, 0x04, 0x80, 0x81, 0x82, 0x83, 0x87, 0x89, 0x8B, 0x8D, 0x8E, 0x8F, 0x90, 0x93, 0x94, 0x95,
+                    0x96, 0x97, 0x98, 0x99, 0x9A, 0x9B, 0x9C, 0x9D, 0x9E, 0x9F, 0xA0, 0xA1, 0xA2 -> true;
+            default -> false;
+        };
+    }
+
     public static String name(int reasonCode) {
         return switch (reasonCode) {
             case 0x00 -> "success";
