@@ -15,6 +15,7 @@ import io.starling.config.ConfigLoader;
 import io.starling.protocol.Ack;
 import io.starling.protocol.ConnAck;
 import io.starling.protocol.Connect;
+import io.starling.protocol.Disconnect;
 import io.starling.protocol.MqttVersion;
 import io.starling.protocol.Packet;
 import io.starling.protocol.PacketDecoder;
@@ -67,6 +68,15 @@ import org.junit.jupiter.api.Timeout;
  */
 class ConnectionFuzzTest {
     private static final long INPUT_DEADLINE_MS = 5_000;
+    /**
+     * Every so many inputs the sessions of the script's client identifiers end (a clean-start
+     * CONNECT and a DISCONNECT for each) and the retained messages go: what piles up over a
+     * campaign (queues of thousands, held acknowledgements, a retained message per random topic,
+     * all sent to each SUBSCRIBE of #) otherwise makes each later input slower, and keeps a
+     * finding's input from replaying alone.
+     */
+    private static final int SESSIONS_END_EVERY = 1_000;
+    private static int inputs;
 
     /** One node for the whole campaign, started on first use: sessions outlive connections, as in use. */
     private static final class Node {
@@ -100,6 +110,9 @@ class ConnectionFuzzTest {
     @FuzzTest
     @Timeout(10)
     void packetsAfterAnyConnect(FuzzedDataProvider data) throws Exception {
+        if (++inputs % SESSIONS_END_EVERY == 0) {
+            endSessions();
+        }
         ClientScript script = ClientScript.read(data);
         double errorsBefore = Node.internalErrors();
         Run run = new Run(script);
@@ -119,6 +132,36 @@ class ConnectionFuzzTest {
         drained.get(INPUT_DEADLINE_MS, TimeUnit.MILLISECONDS);
         assertEquals(errorsBefore, Node.internalErrors(), () -> "internal errors (logged above) for " + run.received);
         run.check();
+    }
+
+    private static void endSessions() throws Exception {
+        for (String id : ClientScript.CLIENT_IDS) {
+            if (id.isEmpty()) {
+                continue;
+            }
+            Properties none = new Properties();
+            none.sessionExpiryInterval = 0L;
+            byte[] connect = PacketEncoder.encode(new Connect(MqttVersion.V5, id, true, 0, none, null, null, null),
+                    MqttVersion.V5).getBytes();
+            byte[] disconnect = PacketEncoder.encode(new Disconnect(0, Properties.EMPTY), MqttVersion.V5).getBytes();
+            Run run = new Run(new ClientScript(MqttVersion.V5, List.of(connect, disconnect)));
+            Node.CONTEXT.runOnContext(v -> run.start());
+            run.done.get(INPUT_DEADLINE_MS, TimeUnit.MILLISECONDS);
+            if (run.failure != null) {
+                throw run.failure;
+            }
+            run.check();
+        }
+        CompletableFuture<Void> cleared = new CompletableFuture<>();
+        Node.CONTEXT.runOnContext(v -> {
+            io.starling.retain.RetainedStore retained = Node.SERVICES.router().retained();
+            List<String> topics = new ArrayList<>();
+            retained.match(io.starling.topic.TopicFilter.of("#"), System.currentTimeMillis(),
+                    m -> topics.add(m.topic()));
+            topics.forEach(t -> retained.remove(io.starling.topic.TopicName.of(t)));
+            cleared.complete(null);
+        });
+        cleared.get(INPUT_DEADLINE_MS, TimeUnit.MILLISECONDS);
     }
 
     /** One connection of the script, confined to the node's context. */
