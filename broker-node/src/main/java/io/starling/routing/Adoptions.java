@@ -10,6 +10,8 @@ import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The cluster's recovery from a node that died (docs/adr/0006, 0010), as each node follows it:
@@ -22,6 +24,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * of a dead node is forgotten a while after the round ended.
  */
 public final class Adoptions {
+    private static final Logger log = LoggerFactory.getLogger(Adoptions.class);
     public static final byte CHANNEL = 4;
     private static final byte ADOPTED = 1;
     /** How long the first round waits at most. */
@@ -31,11 +34,14 @@ public final class Adoptions {
 
     /** One dead node's recovery as this node sees it. */
     private static final class Recovery {
+        final String dead;
         final Set<String> expected;
         final Set<String> adopted = ConcurrentHashMap.newKeySet();
         final Promise<Void> allAdopted = Promise.promise();
+        final long startNanos = System.nanoTime();
 
-        Recovery(Set<String> expected) {
+        Recovery(String dead, Set<String> expected) {
+            this.dead = dead;
             this.expected = ConcurrentHashMap.newKeySet();
             this.expected.addAll(expected);
         }
@@ -60,11 +66,18 @@ public final class Adoptions {
     public void nodeLeft(String dead) {
         Set<String> nodes = new HashSet<>(links.peers());
         nodes.add(links.localNode());
-        Recovery r = new Recovery(nodes);
+        Recovery r = new Recovery(dead, nodes);
         if (recoveries.putIfAbsent(dead, r) != null) {
             return;
         }
-        vertx.setTimer(ADOPT_WAIT_MS, t -> r.allAdopted.tryComplete());
+        vertx.setTimer(ADOPT_WAIT_MS, t -> {
+            if (r.allAdopted.tryComplete()) {
+                Set<String> missing = new HashSet<>(r.expected);
+                missing.removeAll(r.adopted);
+                log.warn("recovery from node {}: {} did not report their adoptions within {} ms; going on without them",
+                        dead, missing, ADOPT_WAIT_MS);
+            }
+        });
         r.allAdopted.future().onComplete(v -> vertx.setTimer(FORGET_MS, t -> recoveries.remove(dead, r)));
         Set<String> a = earlyAdopted.remove(dead);
         if (a != null) {
@@ -112,8 +125,9 @@ public final class Adoptions {
     }
 
     private static void check(Recovery r) {
-        if (r.adopted.containsAll(r.expected)) {
-            r.allAdopted.tryComplete();
+        if (r.adopted.containsAll(r.expected) && r.allAdopted.tryComplete()) {
+            log.info("recovery from node {}: all {} nodes adopted their shares after {} ms", r.dead, r.expected.size(),
+                    (System.nanoTime() - r.startNanos) / 1_000_000);
         }
     }
 }

@@ -29,7 +29,6 @@ public final class Services {
         this.transfer = new SessionTransfer(links, clients, registry);
         this.store = new SessionStore(hazelcast.getMap(SessionStore.SESSIONS), hazelcast.getMap(SessionStore.QUEUE),
                 () -> config.clusterBackupCount() > 0 && !links.peers().isEmpty(),
-                () -> hazelcast.getPartitionService().isClusterSafe(),
                 task -> vertx.executeBlocking(() -> {
                     task.run();
                     return null;

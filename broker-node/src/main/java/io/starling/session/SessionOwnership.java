@@ -45,6 +45,8 @@ final class SessionOwnership {
     /** The epoch of this node's latest claim of the client identifier; 0 while a claim is pending. */
     private long claimEpoch;
     private boolean claimPending;
+    /** Completed once this node's pending claim is answered and what it brings is registered. */
+    private Promise<Void> claimAnswered;
     /** Completed once a session this CONNECT brings from another node is here (see SessionRegistry#arrivingFrom). */
     private Promise<Void> arrivalDone;
     /** TAKE requests that arrived while this node's own claim was pending. */
@@ -97,9 +99,11 @@ final class SessionOwnership {
         ref.mailbox.hold();
         claimEpoch = 0;
         claimPending = true;
+        claimAnswered = services.registry.adoption.claimStarted();
     }
 
     private void endClaim(long epoch) {
+        claimAnswered.tryComplete(); // after claimed() registered what the claim brings: see DeadNodeAdoption
         claimEpoch = epoch;
         ref.journal().ownedWith(epoch);
         claimPending = false;
@@ -140,17 +144,19 @@ final class SessionOwnership {
             log.warn("client {}: could not claim the client identifier in the cluster: {}", clientId(),
                     failure.toString());
         }
-        endClaim(claim.epoch());
         String previous = claim.previousOwner();
         if (previous == null || previous.equals(services.transfer.localNode())) {
+            endClaim(claim.epoch());
             attachHere(ch, req);
             return;
         }
-        // The session comes from another node: until it is here, a survivor's adoption round for
-        // that node (should it have died) is not over.
+        // The session comes from another node: until it is here, this node's part in the recovery
+        // from that node (should it have died) is not over. Registered before the claim counts as
+        // answered, so that the recovery cannot see neither.
         Promise<Void> arrived = Promise.promise();
-        services.registry.arrivingFrom(previous, arrived.future());
+        services.registry.adoption.arrivingFrom(previous, arrived.future());
         arrivalDone = arrived;
+        endClaim(claim.epoch());
         if (!services.transfer.isPeer(previous)) {
             recoverFromStore(ch, req, previous); // the owner died
             return;
@@ -351,7 +357,8 @@ final class SessionOwnership {
      */
     void adoptFromDead(String dead, Promise<Void> done) {
         if (ref.dead || ref.session != null) {
-            done.tryComplete(); // its client came back here first, or it ended
+            log.info("client {}: not adopted from node {}: its client came back here first", clientId(), dead);
+            done.tryComplete();
             return;
         }
         ref.mailbox.hold();
@@ -364,7 +371,12 @@ final class SessionOwnership {
                         if (ar.failed()) {
                             log.warn("client {}: session of node {} not adopted: {}", clientId(), dead,
                                     ar.cause().toString());
-                        } else if (ar.result() != null && ar.result().state() != null && ref.session == null) {
+                        } else if (ar.result() == null) {
+                            log.info("client {}: not adopted from node {}: another node owns it by now", clientId(), dead);
+                        } else if (ar.result().state() == null) {
+                            log.warn("client {}: claimed from node {}, but the store holds no session for it",
+                                    clientId(), dead);
+                        } else if (ref.session == null) {
                             claimEpoch = ar.result().epoch();
                             ref.journal().ownedWith(claimEpoch);
                             adoptedFrom = dead;

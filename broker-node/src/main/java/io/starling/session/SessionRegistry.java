@@ -16,21 +16,14 @@ import org.slf4j.LoggerFactory;
  */
 public final class SessionRegistry {
     private static final Logger log = LoggerFactory.getLogger(SessionRegistry.class);
-    /** How long adoption waits at most for Hazelcast to promote the backups of a node that left. */
-    private static final long SAFE_WAIT_MS = 15_000;
 
     private final ConcurrentHashMap<String, SessionRef> refs = new ConcurrentHashMap<>();
-    /**
-     * CONNECTs here that are bringing a session from another node (a TAKE in flight, or a load
-     * from the store after that node died), by that node: a survivor reports that it has adopted
-     * a dead node's sessions only once these have arrived too, because the messages the others
-     * then republish for that node go to the sessions adopted from it (docs/adr/0010).
-     */
-    private final ConcurrentHashMap<String, Set<Future<Void>>> arriving = new ConcurrentHashMap<>();
     private final Services services;
+    final DeadNodeAdoption adoption;
 
     SessionRegistry(Services services) {
         this.services = services;
+        this.adoption = new DeadNodeAdoption(services, this);
     }
 
     /**
@@ -84,68 +77,9 @@ public final class SessionRegistry {
         }
     }
 
-    /**
-     * A node left without handing its sessions over (it died): once Hazelcast has promoted the
-     * backups, this node adopts the sessions the registry still gives to the dead node whose
-     * primary copy it holds (so one node adopts each). Each adoption runs in its own session's mailbox,
-     * all of them at once: nothing here blocks, and a client that reconnects meanwhile waits in
-     * its session's mailbox for the adopted state instead of finding none.
-     *
-     * @return completes when every adoption is done
-     */
+    /** A node left without handing its sessions over (it died): see {@link DeadNodeAdoption#nodeLeft}. */
     public Future<Void> nodeLeft(String node) {
-        Promise<Void> safe = Promise.promise();
-        awaitSafe(System.currentTimeMillis() + SAFE_WAIT_MS, safe);
-        return safe.future().compose(v -> services.vertx.executeBlocking(() -> services.transfer.localClientsOf(node), false))
-                .compose(clientIds -> {
-                    List<Future<Void>> adopted = new ArrayList<>(clientIds.size());
-                    for (String clientId : clientIds) {
-                        Promise<Void> one = Promise.promise();
-                        adopted.add(one.future());
-                        arriving(clientId).post((SessionRef.Task) r -> r.ownership.adoptFromDead(node, one));
-                    }
-                    if (!clientIds.isEmpty()) {
-                        log.info("node {} left: adopting the {} of its sessions whose copy is here", node,
-                                clientIds.size());
-                    }
-                    Promise<Void> all = Promise.promise();
-                    Future.join(adopted).onComplete(v -> awaitArrivals(node, all));
-                    return all.future();
-                }, e -> {
-                    log.warn("adopting the sessions of node {} failed: {}", node, e.toString());
-                    return Future.succeededFuture();
-                });
-    }
-
-    /** Completes {@code done} once no session from {@code node} is still on its way here (each wait is bounded). */
-    private void awaitArrivals(String node, Promise<Void> done) {
-        Set<Future<Void>> pending = arriving.get(node);
-        List<Future<Void>> now = pending == null ? List.of() : List.copyOf(pending);
-        if (now.isEmpty()) {
-            done.complete();
-            return;
-        }
-        Future.join(now).onComplete(v -> awaitArrivals(node, done));
-    }
-
-    /** A CONNECT here brings its session from {@code node}; {@code done} completes when it has (or failed to). */
-    void arrivingFrom(String node, Future<Void> done) {
-        Set<Future<Void>> set = arriving.computeIfAbsent(node, n -> ConcurrentHashMap.newKeySet());
-        set.add(done);
-        done.onComplete(v -> {
-            set.remove(done);
-            if (set.isEmpty()) {
-                arriving.remove(node, set);
-            }
-        });
-    }
-
-    private void awaitSafe(long deadline, Promise<Void> safe) {
-        if (services.store.safe() || System.currentTimeMillis() > deadline) {
-            safe.complete();
-        } else {
-            services.vertx.setTimer(50, t -> awaitSafe(deadline, safe));
-        }
+        return adoption.nodeLeft(node);
     }
 
     /** Every session on this node. */

@@ -48,15 +48,13 @@ final class SessionStore {
     private final IMap<String, byte[]> sessions;
     private final IMap<QueueKey, byte[]> queue;
     private final BooleanSupplier active;
-    private final BooleanSupplier clusterSafe;
     private final java.util.concurrent.Executor blocking;
 
     SessionStore(IMap<String, byte[]> sessions, IMap<QueueKey, byte[]> queue, BooleanSupplier active,
-                 BooleanSupplier clusterSafe, java.util.concurrent.Executor blocking) {
+                 java.util.concurrent.Executor blocking) {
         this.sessions = sessions;
         this.queue = queue;
         this.active = active;
-        this.clusterSafe = clusterSafe;
         this.blocking = blocking;
     }
 
@@ -188,16 +186,6 @@ final class SessionStore {
     /** As {@link #removeSession}, on a worker thread. */
     CompletionStage<Void> removeSessionAsync(String clientId, long version) {
         return java.util.concurrent.CompletableFuture.runAsync(() -> removeSession(clientId, version), blocking);
-    }
-
-    /** Whether Hazelcast has promoted the backups of members that left (every partition has its owner and copies). */
-    boolean safe() {
-        return clusterSafe.getAsBoolean();
-    }
-
-    /** Client identifiers of the sessions whose primary copy this member holds. */
-    Set<String> localSessions() {
-        return sessions.localKeySet();
     }
 
     /**

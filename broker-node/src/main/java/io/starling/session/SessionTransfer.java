@@ -67,8 +67,13 @@ final class SessionTransfer {
         links.handle(CHANNEL, this::onMessage);
     }
 
-    String localNode() {
-        return links.localNode();
+    /** The owner of each of {@code clientIds} that has one. Blocking. */
+    java.util.Map<String, String> ownersOf(Set<String> clientIds) {
+        return clients.ownersOf(clientIds);
+    }
+
+    Set<String> peers() {
+        return links.peers();
     }
 
     /** What the previous owner answered to TAKE. */
@@ -99,9 +104,13 @@ final class SessionTransfer {
         return clients.claimIfOwnedByAsync(clientId, leftNode);
     }
 
-    /** The identifiers {@code node} owned whose registry entries this member holds. Blocking, local. */
-    Set<String> localClientsOf(String node) {
-        return clients.localClientsOf(node);
+    /** Every identifier one of {@code nodes} owns, with its owner, from the whole cluster. Blocking. */
+    java.util.Map<String, String> ownedByAny(Set<String> nodes) {
+        return clients.ownedByAny(nodes);
+    }
+
+    String localNode() {
+        return links.localNode();
     }
 
     void released(String clientId) {

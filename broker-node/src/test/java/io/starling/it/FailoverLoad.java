@@ -162,9 +162,11 @@ final class FailoverLoad implements AutoCloseable {
         for (int j = 0; j < subscribers.size(); j++) {
             for (int i = 0; i < publishers.size(); i++) {
                 Counts c = counts(j, i);
-                b.append(String.format("  subscriber %d (QoS %d) <- publisher %d (QoS %d): %s%s%n", j,
-                        plan.subscriberQos()[j], i, plan.publisherQos()[i], c, c.lost() == 0 ? ""
-                                : ", first missing " + subscribers.get(j).tallies[i].firstMissing(publishers.get(i))));
+                StreamTally t = subscribers.get(j).tallies[i];
+                b.append(String.format("  subscriber %d (QoS %d) <- publisher %d (QoS %d): %s%s%s%n", j,
+                        plan.subscriberQos()[j], i, plan.publisherQos()[i], c,
+                        c.lost() == 0 ? "" : ", first missing " + t.firstMissing(publishers.get(i)),
+                        c.duplicates() == 0 ? "" : ", first duplicates " + t.firstDuplicates()));
             }
         }
         return b.toString();
@@ -335,10 +337,14 @@ final class FailoverLoad implements AutoCloseable {
         private int max = -1;
         private int outOfOrder;
         private int duplicates;
+        private final List<Integer> firstDuplicates = new ArrayList<>();
 
         synchronized void got(int seq) {
             if (seen.get(seq)) {
                 duplicates++;
+                if (firstDuplicates.size() < 10) {
+                    firstDuplicates.add(seq);
+                }
                 return;
             }
             seen.set(seq);
@@ -353,6 +359,11 @@ final class FailoverLoad implements AutoCloseable {
             int acknowledged = missing.cardinality();
             missing.andNot(seen);
             return new Counts(acknowledged, missing.cardinality(), outOfOrder, duplicates);
+        }
+
+        /** The first few numbers that arrived twice, to place duplicates against the kills. */
+        synchronized List<Integer> firstDuplicates() {
+            return List.copyOf(firstDuplicates);
         }
 
         /** The first few acknowledged numbers that never arrived, to place a loss against the kills. */

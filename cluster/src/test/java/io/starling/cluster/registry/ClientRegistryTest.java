@@ -177,6 +177,25 @@ class ClientRegistryTest {
     }
 
     @Test
+    void ownedByAnyFindsEveryIdentifierOfTheNamedNodesOnEveryMember() throws Exception {
+        ClientRegistry c = new ClientRegistry(first.hazelcast().getMap(map), "c");
+        Map<String, String> expected = new HashMap<>();
+        for (int i = 0; i < 200; i++) { // spread over the partitions of both members
+            String id = client + "-" + i;
+            ClientRegistry owner = i % 3 == 0 ? a : i % 3 == 1 ? b : c;
+            await(owner.claim(id));
+            if (owner != b) {
+                expected.put(id, owner == a ? "a" : "c");
+            }
+        }
+        // Asked through either member, the answer covers both members' partitions, not only local keys.
+        assertEquals(expected, a.ownedByAny(java.util.Set.of("a", "c")));
+        assertEquals(expected, b.ownedByAny(java.util.Set.of("a", "c")));
+        assertEquals(Map.of(), a.ownedByAny(java.util.Set.of()));
+        assertEquals(Map.of(), a.ownedByAny(java.util.Set.of("nobody")));
+    }
+
+    @Test
     void releaseRemovesTheEntryOnlyIfThisNodeOwnsIt() throws Exception {
         await(a.claim(client));
         await(b.claim(client));
