@@ -29,12 +29,18 @@ public final class Main {
         }
         quietHazelcast();
         Logger log = LoggerFactory.getLogger(Main.class);
+        if (args.length > 0 && args[0].equals("passwd")) {
+            io.starling.auth.PasswdCommand.main(java.util.Arrays.copyOfRange(args, 1, args.length));
+            return;
+        }
         Path configFile = null;
         for (int i = 0; i < args.length; i++) {
             if (args[i].equals("--config") && i + 1 < args.length) {
                 configFile = Path.of(args[++i]);
             } else if (args[i].equals("--help") || args[i].equals("-h")) {
                 System.out.println("usage: java -jar starling-broker.jar [--config FILE]");
+                System.out.println("       java -jar starling-broker.jar passwd [options] passwordfile username  "
+                        + "(mosquitto_passwd's options; passwd -h lists them)");
                 System.out.println("Every key can also be set as an environment variable:");
                 BrokerConfig.KEYS.values().forEach(k -> System.out.printf("  %-40s %-45s default %s%n",
                         k.name(), k.envName(), k.defaultValue()));
@@ -53,9 +59,9 @@ public final class Main {
             return;
         }
         log.info("effective configuration: {}", config);
-        if (!config.listenerIsLoopback()) {
-            log.warn("listener {} is not loopback and accepts anonymous clients "
-                    + "(listener.allow-anonymous-non-loopback: true)", config.listenerHost());
+        if (!config.listenerIsLoopback() && (!config.authenticates() || config.authAllowAnonymous())) {
+            log.warn("listener {} is not loopback and accepts anonymous clients ({})", config.listenerHost(),
+                    config.authAllowAnonymous() ? "auth.allow-anonymous: true" : "listener.allow-anonymous-non-loopback: true");
         }
         Broker broker;
         try {

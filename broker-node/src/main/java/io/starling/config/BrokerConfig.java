@@ -33,7 +33,9 @@ public record BrokerConfig(
         int clusterLinkPort,
         boolean metricsEnabled,
         String metricsHost,
-        int metricsPort) {
+        int metricsPort,
+        String authPasswordFile,
+        boolean authAllowAnonymous) {
 
     /** A key: its dotted name, default, and inclusive range for numbers. */
     public record Key(String name, Object defaultValue, long min, long max, String help) {
@@ -95,6 +97,12 @@ public record BrokerConfig(
         key("metrics.host", "", 0, 0, "address the metrics and health HTTP server binds (empty: listener.host)");
         // No 0 here: Prometheus and the probes need a port known before start-up.
         key("metrics.port", 8080, 1, 65535, "HTTP port of /metrics and /health/*");
+        key("auth.password-file", "", 0, 0,
+                "a Mosquitto password file (mosquitto_passwd or starling-passwd): clients must give a username and "
+                        + "password from it");
+        key("auth.allow-anonymous", false, 0, 0,
+                "with a password file, also allow clients that give no username; without one, allow anonymous "
+                        + "clients on a non-loopback listener");
     }
 
     public static BrokerConfig defaults() {
@@ -111,6 +119,11 @@ public record BrokerConfig(
                 : java.util.Arrays.stream(clusterMembers.split(",")).map(String::trim).filter(m -> !m.isEmpty()).toList();
     }
 
+    /** Whether clients must authenticate (a password file is set). */
+    public boolean authenticates() {
+        return !authPasswordFile.isEmpty();
+    }
+
     public boolean listenerIsLoopback() {
         return ConfigLoader.isLoopback(listenerHost);
     }
@@ -120,6 +133,6 @@ public record BrokerConfig(
                 maxKeepAliveSeconds, connectTimeoutSeconds, receiveMaximum, maxInflight, maxQueuedMessages,
                 failoverGraceSeconds, maxQueuedBytes, maxSessionExpirySeconds, topicAliasMaximum, sysIntervalSeconds, clusterName, clusterBindHost,
                 clusterPort, clusterMembers, clusterKubernetesServiceDns, clusterBackupCount, clusterLinkPort,
-                metricsEnabled, metricsHost, metricsPort);
+                metricsEnabled, metricsHost, metricsPort, authPasswordFile, authAllowAnonymous);
     }
 }

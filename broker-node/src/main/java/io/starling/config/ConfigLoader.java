@@ -95,15 +95,25 @@ public final class ConfigLoader {
                 ((Long) v.get("cluster.link-port")).intValue(),
                 (Boolean) v.get("metrics.enabled"),
                 ((String) v.get("metrics.host")).isEmpty() ? (String) v.get("listener.host") : (String) v.get("metrics.host"),
-                ((Long) v.get("metrics.port")).intValue());
+                ((Long) v.get("metrics.port")).intValue(),
+                (String) v.get("auth.password-file"),
+                (Boolean) v.get("auth.allow-anonymous"));
         if (!config.clusterKubernetesServiceDns().isEmpty() && !config.clusterMemberList().isEmpty()) {
             throw new ConfigException("cluster.members and cluster.kubernetes-service-dns are both set: "
                     + "choose one way for members to find each other");
         }
-        if (!config.listenerIsLoopback() && !config.allowAnonymousNonLoopback()) {
+        if (!config.listenerIsLoopback() && !config.authenticates() && !config.allowAnonymousNonLoopback()
+                && !config.authAllowAnonymous()) {
             throw new ConfigException("listener.host is " + config.listenerHost()
                     + ", which is not a loopback address, and no authentication is configured: set "
-                    + "listener.allow-anonymous-non-loopback: true to accept anonymous clients there");
+                    + "auth.password-file, or auth.allow-anonymous: true (or listener.allow-anonymous-non-loopback: true) "
+                    + "to accept anonymous clients there");
+        }
+        if (config.authenticates()) {
+            java.nio.file.Path pw = java.nio.file.Path.of(config.authPasswordFile());
+            if (!java.nio.file.Files.isReadable(pw) || java.nio.file.Files.isDirectory(pw)) {
+                throw new ConfigException("configuration key 'auth.password-file': " + pw + " is not a readable file");
+            }
         }
         return config;
     }

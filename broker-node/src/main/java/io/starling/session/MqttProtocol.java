@@ -1,5 +1,6 @@
 package io.starling.session;
 
+import io.starling.auth.Authenticator;
 import io.starling.metrics.BrokerMetrics;
 import io.starling.metrics.DropReason;
 import io.starling.protocol.Ack;
@@ -263,8 +264,28 @@ public final class MqttProtocol {
         connAckProperties = terms.connAck();
         state = State.CONNECTING;
         input.close(InputGate.CONNECTING);
-        services.registry.connect(this, new AttachRequest(clientId, terms.cleanStart(), connectExpirySeconds,
-                terms.will()));
+        AttachRequest req = new AttachRequest(clientId, terms.cleanStart(), connectExpirySeconds, terms.will());
+        Future<Authenticator.Decision> verdict = services.authenticator.authenticate(
+                new Authenticator.Credentials(clientId, c.username(), c.password(), out.remoteAddress()));
+        if (verdict.isComplete()) {
+            authenticated(verdict, req); // no slow check: the session attaches in this task, as before
+        } else {
+            verdict.onComplete(ar -> context().runOnContext(v -> authenticated(ar, req)));
+        }
+    }
+
+    /** The authenticator answered: the session attaches, or the client hears why not (0x86, 0x87, ...). */
+    private void authenticated(io.vertx.core.AsyncResult<Authenticator.Decision> ar, AttachRequest req) {
+        if (state != State.CONNECTING) {
+            return; // the connection went while its credentials were checked
+        }
+        Authenticator.Decision d = ar.succeeded() ? ar.result() : Authenticator.Decision.refuse(
+                ReasonCode.UNSPECIFIED_ERROR, "authentication", "the check failed: " + ar.cause());
+        if (!d.allowed()) {
+            refuse(new ConnectTerms.Refusal(d.reasonCode(), d.rule(), d.why()));
+            return;
+        }
+        services.registry.connect(this, req);
     }
 
     /**

@@ -16,6 +16,7 @@ public final class Services {
     final SessionRegistry registry;
     final SessionTransfer transfer;
     final SessionStore store;
+    final io.starling.auth.Authenticator authenticator;
     /** Set when the node starts leaving: new connections are refused. */
     volatile boolean leaving;
 
@@ -25,6 +26,7 @@ public final class Services {
         this.config = config;
         this.router = router;
         this.metrics = metrics;
+        this.authenticator = io.starling.auth.Authentication.forConfig(config);
         this.registry = new SessionRegistry(this);
         this.transfer = new SessionTransfer(links, clients, registry);
         this.store = new SessionStore(hazelcast.getMap(SessionStore.SESSIONS), hazelcast.getMap(SessionStore.QUEUE),

@@ -144,6 +144,26 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void aNonLoopbackHostWithAPasswordFileNeedsNoAnonymousSwitch(@org.junit.jupiter.api.io.TempDir Path dir)
+            throws Exception {
+        Path pw = java.nio.file.Files.writeString(dir.resolve("passwd"), "");
+        BrokerConfig c = ConfigLoader.load(yaml("listener:\n  host: 0.0.0.0\nauth:\n  password-file: " + pw + "\n"),
+                Map.of());
+        assertTrue(c.authenticates());
+        assertFalse(c.authAllowAnonymous());
+        assertEquals(pw.toString(), c.authPasswordFile());
+        assertTrue(ConfigLoader.load(null, Map.of("STARLING_LISTENER_HOST", "0.0.0.0",
+                "STARLING_AUTH_ALLOW_ANONYMOUS", "true")).authAllowAnonymous(), "or anonymous clients wanted there");
+    }
+
+    @Test
+    void aPasswordFileThatCannotBeReadStopsStartUp(@org.junit.jupiter.api.io.TempDir Path dir) {
+        assertMentions(failure(null, Map.of("STARLING_AUTH_PASSWORD_FILE", dir.resolve("missing").toString())),
+                "auth.password-file", "missing");
+        assertMentions(failure(null, Map.of("STARLING_AUTH_PASSWORD_FILE", dir.toString())), "auth.password-file");
+    }
+
+    @Test
     void nonLoopbackHostFromEnvironmentFailsToo() {
         assertMentions(failure(null, Map.of("STARLING_LISTENER_HOST", "0.0.0.0")), "listener.host");
     }
