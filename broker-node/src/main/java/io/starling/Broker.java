@@ -56,6 +56,8 @@ public final class Broker {
 
     private final NodeLinks links;
     private final Monitoring monitoring;
+    /** Files reloaded while the node runs (the password file), on change and on SIGHUP. */
+    private final io.starling.config.WatchedFiles watchedFiles;
 
     /** What a node exposes about itself: its registry's binders, readiness, and the HTTP server (or null). */
     private record Monitoring(BrokerMetrics metrics, RuntimeMetrics runtime, Readiness readiness, MetricsServer http) {
@@ -124,6 +126,13 @@ public final class Broker {
             services.registry().nodeLeft(left).onComplete(ar -> router.routesSettled()
                     .onComplete(v -> adoptions.adopted(left)));
         });
+        this.watchedFiles = new io.starling.config.WatchedFiles(vertx);
+        if (services.authenticator() instanceof io.starling.auth.PasswordFileAuthenticator passwords) {
+            watchedFiles.watch(java.nio.file.Path.of(config.authPasswordFile()), "password file", file -> {
+                passwords.replace(io.starling.auth.Authentication.read(file));
+                services.registry().recheckAuthentication(); // Mosquitto 2.0 does so too on reload
+            });
+        }
         this.sys = new SysPublisher(router, services.registry(), metrics, VERSION, member.hazelcast(),
                 config.sysIntervalSeconds());
         // online() reads one volatile flag per session (no session state, so no context to be on):
@@ -290,8 +299,13 @@ public final class Broker {
         return released.future().compose(v -> services.router().routesSettled()).eventually(this::close);
     }
 
+    public io.starling.config.WatchedFiles watchedFiles() {
+        return watchedFiles;
+    }
+
     public Future<Void> close() {
         monitoring.readiness().leaving();
+        watchedFiles.close();
         return links.close().eventually(() -> vertx.close()).andThen(r -> {
             member.close();
             monitoring.runtime().close();

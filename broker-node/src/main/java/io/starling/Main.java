@@ -72,6 +72,7 @@ public final class Main {
             return;
         }
         log.info("starling {} listening for MQTT on {}:{}", Broker.VERSION, config.listenerHost(), broker.port());
+        broker.watchedFiles().reloadOnSighup();
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             try {
                 broker.leave(10_000).toCompletionStage().toCompletableFuture().orTimeout(20, TimeUnit.SECONDS).join();

@@ -27,7 +27,8 @@ public final class Authentication {
                 Math.max(1, Runtime.getRuntime().availableProcessors() / 2));
     }
 
-    static PasswordFile read(Path path) {
+    /** Reads and logs a password file's problems; fails only when it cannot be read at all. */
+    public static PasswordFile read(Path path) {
         try {
             PasswordFile f = PasswordFile.read(path);
             for (PasswordFile.Problem p : f.problems()) {

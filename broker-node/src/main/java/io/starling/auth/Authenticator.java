@@ -17,17 +17,30 @@ public interface Authenticator {
      * The decision: allowed, or the CONNACK reason code (5.0; the connection maps it for 3.1.1),
      * the rule that decided (for the log line and nothing else) and why, never the password.
      */
-    record Decision(boolean allowed, int reasonCode, String rule, String why) {
+    record Decision(boolean allowed, int reasonCode, String rule, String why, String grant) {
         public static Decision allow(String rule) {
-            return new Decision(true, 0, rule, "");
+            return allow(rule, null);
+        }
+
+        /** @param grant what the permission rests on, for {@link #stillAllowed} (e.g. the user's hash) */
+        public static Decision allow(String rule, String grant) {
+            return new Decision(true, 0, rule, "", grant);
         }
 
         public static Decision refuse(int reasonCode, String rule, String why) {
-            return new Decision(false, reasonCode, rule, why);
+            return new Decision(false, reasonCode, rule, why, null);
         }
     }
 
     Future<Decision> authenticate(Credentials credentials);
+
+    /**
+     * After the authenticator's files were reloaded: whether a client connected as {@code
+     * username} on the strength of {@code grant} may stay. Cheap, called for every connected client.
+     */
+    default boolean stillAllowed(String username, String grant) {
+        return true;
+    }
 
     /** Every client: a listener with no authentication, where anonymous clients are allowed. */
     Authenticator ANYONE = c -> Future.succeededFuture(Decision.allow("no authentication configured"));

@@ -88,7 +88,8 @@ public final class PasswordFileAuthenticator implements Authenticator {
             until = l.remembered().get(key);
         }
         if (until != null && until - System.nanoTime() > 0) {
-            return Future.succeededFuture(Decision.allow("auth.password-file"));
+            PasswordHash h = l.file().users().get(c.username());
+            return Future.succeededFuture(Decision.allow("auth.password-file", h == null ? null : h.encoded()));
         }
         Promise<Decision> decided = Promise.promise();
         try {
@@ -106,7 +107,7 @@ public final class PasswordFileAuthenticator implements Authenticator {
                 synchronized (l.remembered()) {
                     l.remembered().put(key, System.nanoTime() + REMEMBER_NANOS);
                 }
-                yield Decision.allow("auth.password-file");
+                yield Decision.allow("auth.password-file", l.file().users().get(user).encoded());
             }
             case UNKNOWN_USER -> Decision.refuse(ReasonCode.BAD_USER_NAME_OR_PASSWORD, "auth.password-file",
                     "user '" + user + "' is not in the password file");
@@ -123,6 +124,21 @@ public final class PasswordFileAuthenticator implements Authenticator {
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("SHA-256 is in every JDK", e);
         }
+    }
+
+    /**
+     * A client stays while its user is in the file with the hash it was checked against: a user
+     * removed, or whose password was changed, is disconnected and checked anew when it reconnects
+     * (no password is kept in memory to check it against the new hash). Anonymous clients stay
+     * while anonymous clients are allowed.
+     */
+    @Override
+    public boolean stillAllowed(String username, String grant) {
+        if (username == null) {
+            return allowAnonymous;
+        }
+        PasswordHash h = loaded.file().users().get(username);
+        return h != null && h.encoded().equals(grant);
     }
 
     public void close() {

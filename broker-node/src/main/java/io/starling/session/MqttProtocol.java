@@ -53,6 +53,9 @@ public final class MqttProtocol {
     private final Services services;
     private final ContextInternal context;
     private final InputGate input;
+    /** Who the authenticator let in (null: anonymous) and on what grounds, checked again on reload. */
+    private String authUser;
+    private String authGrant;
     private final QosZeroPause qosZeroPause;
     private final OrderedReplies replies;
 
@@ -265,17 +268,19 @@ public final class MqttProtocol {
         state = State.CONNECTING;
         input.close(InputGate.CONNECTING);
         AttachRequest req = new AttachRequest(clientId, terms.cleanStart(), connectExpirySeconds, terms.will());
+        String username = c.username();
         Future<Authenticator.Decision> verdict = services.authenticator.authenticate(
                 new Authenticator.Credentials(clientId, c.username(), c.password(), out.remoteAddress()));
         if (verdict.isComplete()) {
-            authenticated(verdict, req); // no slow check: the session attaches in this task, as before
+            authenticated(verdict, req, username); // no slow check: the session attaches in this task, as before
         } else {
-            verdict.onComplete(ar -> context().runOnContext(v -> authenticated(ar, req)));
+            verdict.onComplete(ar -> context().runOnContext(v -> authenticated(ar, req, username)));
         }
     }
 
     /** The authenticator answered: the session attaches, or the client hears why not (0x86, 0x87, ...). */
-    private void authenticated(io.vertx.core.AsyncResult<Authenticator.Decision> ar, AttachRequest req) {
+    private void authenticated(io.vertx.core.AsyncResult<Authenticator.Decision> ar, AttachRequest req,
+                               String username) {
         if (state != State.CONNECTING) {
             return; // the connection went while its credentials were checked
         }
@@ -285,7 +290,25 @@ public final class MqttProtocol {
             refuse(new ConnectTerms.Refusal(d.reasonCode(), d.rule(), d.why()));
             return;
         }
+        authUser = username;
+        authGrant = d.grant();
         services.registry.connect(this, req);
+    }
+
+    /**
+     * The authenticator's files were reloaded: a client no longer allowed (its user removed, its
+     * password changed) is disconnected, 5.0 with 0x87, as Mosquitto 2.0 does on reload. Runs on
+     * this connection's context.
+     */
+    void recheckAuthentication() {
+        if (state != State.CONNECTED || services.authenticator.stillAllowed(authUser, authGrant)) {
+            return;
+        }
+        log.info("client {} ({}) refused [auth.password-file]: user {} is no longer allowed after a reload; "
+                + "disconnecting", clientId, out.remoteAddress(), authUser == null ? "<anonymous>" : "'" + authUser + "'");
+        services.metrics.authFailure(ReasonCode.NOT_AUTHORIZED);
+        lastWord(ReasonCode.NOT_AUTHORIZED, "", "no longer authorized");
+        close(true);
     }
 
     /**

@@ -41,6 +41,10 @@ public final class Services {
         return vertx;
     }
 
+    public io.starling.auth.Authenticator authenticator() {
+        return authenticator;
+    }
+
     public SessionRegistry registry() {
         return registry;
     }

@@ -82,6 +82,17 @@ public final class SessionRegistry {
         return adoption.nodeLeft(node);
     }
 
+    /** The authenticator's files were reloaded: every connected client is checked against them again. */
+    public void recheckAuthentication() {
+        for (SessionRef ref : all()) {
+            ref.post((SessionRef.Task) r -> {
+                if (r.attached != null) {
+                    r.attached.recheckAuthentication();
+                }
+            });
+        }
+    }
+
     /** Every session on this node. */
     List<SessionRef> all() {
         return List.copyOf(refs.values());

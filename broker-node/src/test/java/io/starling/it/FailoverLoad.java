@@ -166,7 +166,8 @@ final class FailoverLoad implements AutoCloseable {
                 b.append(String.format("  subscriber %d (QoS %d) <- publisher %d (QoS %d): %s%s%s%n", j,
                         plan.subscriberQos()[j], i, plan.publisherQos()[i], c,
                         c.lost() == 0 ? "" : ", first missing " + t.firstMissing(publishers.get(i)),
-                        c.duplicates() == 0 ? "" : ", first duplicates " + t.firstDuplicates()));
+                        c.duplicates() == 0 ? "" : ", first duplicates " + t.firstDuplicates()
+                                + (plan.subscriberQos()[j] == 2 && plan.publisherQos()[i] == 2 ? " " + t.duplicateDetails() : "")));
             }
         }
         return b.toString();
@@ -339,19 +340,30 @@ final class FailoverLoad implements AutoCloseable {
         private int duplicates;
         private final List<Integer> firstDuplicates = new ArrayList<>();
 
-        synchronized void got(int seq) {
+        /** For each number: the packet identifier and time of its first arrival, to tell a resend from a second delivery. */
+        private final java.util.Map<Integer, String> firstArrival = new java.util.HashMap<>();
+        private final List<String> duplicateDetails = new ArrayList<>();
+
+        synchronized void got(int seq, int packetId, boolean dupFlag) {
+            String arrival = "id " + packetId + (dupFlag ? " DUP" : "") + " at " + java.time.LocalTime.now();
             if (seen.get(seq)) {
                 duplicates++;
                 if (firstDuplicates.size() < 10) {
                     firstDuplicates.add(seq);
+                    duplicateDetails.add(seq + ": " + firstArrival.get(seq) + ", again " + arrival);
                 }
                 return;
             }
+            firstArrival.put(seq, arrival);
             seen.set(seq);
             if (seq < max) {
                 outOfOrder++;
             }
             max = Math.max(max, seq);
+        }
+
+        synchronized List<String> duplicateDetails() {
+            return List.copyOf(duplicateDetails);
         }
 
         synchronized Counts counts(Publisher from) {
@@ -396,7 +408,8 @@ final class FailoverLoad implements AutoCloseable {
         @Override
         public void messageArrived(String topic, MqttMessage message) {
             int publisher = Integer.parseInt(topic.substring(topic.lastIndexOf('/') + 1));
-            tallies[publisher].got(Integer.parseInt(new String(message.getPayload(), StandardCharsets.US_ASCII)));
+            tallies[publisher].got(Integer.parseInt(new String(message.getPayload(), StandardCharsets.US_ASCII)),
+                    message.getId(), message.isDuplicate());
         }
     }
 }

@@ -31,6 +31,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  */
 class PasswordFileIT {
     static Path dir;
+    static Path pw;
     static BrokerFixture broker;
 
     @BeforeAll
@@ -38,7 +39,7 @@ class PasswordFileIT {
         Assumptions.assumeTrue(MosquittoClientsIT.onPath("mosquitto_passwd") && MosquittoClientsIT.onPath("mosquitto_pub"),
                 "mosquitto_passwd / mosquitto_pub not on the PATH (apt-get install mosquitto mosquitto-clients)");
         dir = Files.createTempDirectory("starling-pw");
-        Path pw = dir.resolve("passwd");
+        pw = dir.resolve("passwd");
         run("mosquitto_passwd", "-c", "-b", pw.toString(), "sensor-1", "s3cret");
         run("mosquitto_passwd", "-H", "sha512", "-b", pw.toString(), "legacy", "old-pw");
         int code = io.starling.auth.PasswdCommandTestAccess.run("-b", pw.toString(), "gateway", "gw-pw");
@@ -123,6 +124,53 @@ class PasswordFileIT {
         })) {
             assertTrue(ok.client.isConnected());
         }
+    }
+
+    /** Tries to connect as {@code user} until it works or 15 s pass (the file is looked at every 2 s). */
+    static PahoV5Client connectWhenAllowed(String uri, String user, String password) throws Exception {
+        long deadline = System.currentTimeMillis() + 15_000;
+        while (true) {
+            try {
+                return PahoV5Client.connect(uri, "pw-reload-" + user, o -> {
+                    o.setUserName(user);
+                    o.setPassword(password.getBytes(StandardCharsets.UTF_8));
+                });
+            } catch (MqttException e) {
+                if (System.currentTimeMillis() > deadline) {
+                    throw e;
+                }
+                Thread.sleep(200);
+            }
+        }
+    }
+
+    @Test
+    void theFileIsReloadedWhileRunningAndARemovedUserIsDisconnected() throws Exception {
+        String uri = "tcp://127.0.0.1:" + broker.port();
+        assertEquals(ReasonCode.BAD_USER_NAME_OR_PASSWORD, assertThrows(MqttException.class,
+                () -> PahoV5Client.connect(uri, "pw-reload-early", o -> {
+                    o.setUserName("visitor");
+                    o.setPassword("v-pw".getBytes(StandardCharsets.UTF_8));
+                })).getReasonCode());
+        run("mosquitto_passwd", "-b", pw.toString(), "visitor", "v-pw"); // added while the node runs
+        try (PahoV5Client visitor = connectWhenAllowed(uri, "visitor", "v-pw");
+             PahoV5Client stays = PahoV5Client.connect(uri, "pw-reload-stays", o -> {
+                 o.setUserName("sensor-1");
+                 o.setPassword("s3cret".getBytes(StandardCharsets.UTF_8));
+             })) {
+            double before = broker.metric("starling_auth_failures_total{reason=\"not_authorized\"}");
+            run("mosquitto_passwd", "-D", pw.toString(), "visitor");
+            org.eclipse.paho.mqttv5.client.MqttDisconnectResponse d = visitor.disconnects.poll(15, TimeUnit.SECONDS);
+            assertTrue(d != null, "the removed user's client was not disconnected within 15 s");
+            assertEquals(ReasonCode.NOT_AUTHORIZED, d.getReturnCode());
+            assertEquals(before + 1, broker.metric("starling_auth_failures_total{reason=\"not_authorized\"}"));
+            assertTrue(stays.client.isConnected(), "a user whose line did not change stays connected");
+        }
+        assertEquals(ReasonCode.BAD_USER_NAME_OR_PASSWORD, assertThrows(MqttException.class,
+                () -> PahoV5Client.connect(uri, "pw-reload-late", o -> {
+                    o.setUserName("visitor");
+                    o.setPassword("v-pw".getBytes(StandardCharsets.UTF_8));
+                })).getReasonCode());
     }
 
     @Test
