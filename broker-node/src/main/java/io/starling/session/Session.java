@@ -75,6 +75,8 @@ final class Session {
     private boolean stored;
     /** While a move here settles: what it parks and the ids it has seen; null otherwise. */
     private MoveSettling settling;
+    /** QoS 2 messages completed lately: they go with the session when it moves (null until the first). */
+    private RecentCompletions completions;
     /**
      * Until this {@link System#nanoTime()}, publishers' acknowledgements are held for this session
      * while it is offline, as for an online one: its client was cut off by a node failure or leave
@@ -226,6 +228,9 @@ final class Session {
     private boolean holds(long messageId) {
         if (queue.contains(messageId)) {
             return true;
+        }
+        if (completions != null && completions.contains(messageId, System.nanoTime())) {
+            return true; // completed here (or before a move) lately: the client has it
         }
         for (InflightWindow.Entry e : inflight.inOrder()) {
             if (e.delivery() != null && e.delivery().message().id() == messageId) {
@@ -434,6 +439,12 @@ final class Session {
     }
 
     private void complete(int packetId, InflightWindow.Entry e) {
+        if (e.delivery.qos() == 2) {
+            if (completions == null) {
+                completions = new RecentCompletions();
+            }
+            completions.completed(e.delivery.message().id(), System.nanoTime());
+        }
         inflight.remove(packetId);
         ids.release(packetId);
         unstore(e.delivery);
@@ -636,13 +647,13 @@ final class Session {
         for (InflightWindow.Entry e : inflight.inOrder()) {
             sent.add(new SessionState.Inflight(e.packetId, e.released, e.delivery));
         }
-        List<Long> recent = List.of();
+        List<Long> recent = new ArrayList<>(completions == null ? List.of() : completions.recent(System.nanoTime()));
         if (settling != null) {
             // What is parked goes with the session, taken (journaled) like anything else first;
             // so do the ids it has seen, while copies of them may still be on their way.
             MoveSettling s = settling;
             settling = null;
-            recent = s.recentIds(10_000);
+            recent.addAll(s.recentIds(10_000));
             for (Delivery d : s.drain()) {
                 if (s.isNew(d)) {
                     take(d);
@@ -691,6 +702,12 @@ final class Session {
         st.inflight().forEach(i -> settling.seen(i.delivery().message().id()));
         st.queued().forEach(d -> settling.seen(d.message().id()));
         st.completed().forEach(settling::seen);
+        if (!st.completed().isEmpty()) {
+            // Carried on: a resend routed here again after the dedupe window still finds them (see holds).
+            long now = System.nanoTime();
+            completions = completions == null ? new RecentCompletions() : completions;
+            st.completed().forEach(id -> completions.completed(id, now));
+        }
         st.subscriptions().forEach(this::subscribe);
         reportDepth();
     }

@@ -211,6 +211,31 @@ class SessionTest {
     }
 
     @Test
+    void aQos2MessageCompletedBeforeAMoveIsNotTakenAgainWhereTheSessionWent() {
+        Session s = session(100, 10, Long.MAX_VALUE, 60);
+        s.attach(wire, MqttVersion.V5, 65_535, 0);
+        List<Future<Void>> acks = new ArrayList<>();
+        Delivery done = waiting("m1", 2, acks);
+        s.deliver(done);
+        int id = ((Publish) wire.sent.get(0)).packetId();
+        s.onPubrec(id, ReasonCode.SUCCESS);
+        s.onPubcomp(id); // the client has handed m1 to its application
+        s.detach();
+        SessionState st = s.export(); // a graceful leave: the session goes to another node, live
+        assertTrue(st.completed().contains(done.message().id()), "what it completed lately goes with it");
+
+        // There, m1's publisher (its node left before its PUBREC) resends it, and it is routed again.
+        Session moved = session(100, 10, Long.MAX_VALUE, 60);
+        moved.importState(st, 0);
+        Wire there = new Wire();
+        moved.attach(there, MqttVersion.V5, 65_535, 0);
+        moved.deliver(new Delivery(done.message(), 2, false, Delivery.NO_IDS, null).withVia(Delivery.ROUTED_AGAIN));
+        Delivery fresh = new Delivery(message("m2", 2), 2, false, Delivery.NO_IDS, null).withVia(Delivery.ROUTED_AGAIN);
+        moved.deliver(fresh);
+        assertEquals(List.of("m2"), there.publishes(), "m1 once [MQTT-4.3.3]; m2, which it never had, is sent");
+    }
+
+    @Test
     void anOfflineSessionDropsPastItsQueueButHoldsItsPublishersDuringAFailoverGrace() {
         Session s = session(2, 10, Long.MAX_VALUE, 60);
         List<Future<Void>> acks = new ArrayList<>();
