@@ -232,6 +232,13 @@ public final class BrokerMetrics {
         internalErrors.increment();
     }
 
+    /** A connection whose first bytes were another protocol (tls, http, proxy): closed unanswered. */
+    public void foreignProtocol(String protocol) {
+        Counter.builder("starling_foreign_protocol_connections").tag("protocol", protocol)
+                .description("connections to an MQTT listener that began in another protocol (TLS, HTTP, PROXY), closed")
+                .register(registry).increment();
+    }
+
     /**
      * A QoS 1/2 PUBLISH the broker could not take: 5.0 got {@code reasonCode} in its PUBACK/PUBREC,
      * 3.1.1 (which has no such codes) had its connection closed without one, so that it resends.

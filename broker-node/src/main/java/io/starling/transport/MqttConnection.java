@@ -54,6 +54,8 @@ final class MqttConnection extends ChannelInboundHandlerAdapter implements Outbo
     private long lastReceivedNanos = openedNanos;
     private long maxOutboundPacketSize = 268_435_455L + 5;
     private boolean inputBroken;
+    /** False until the first bytes arrived: they are looked at for another protocol ({@link ForeignProtocol}). */
+    private boolean readBefore;
     /** Nothing more is sent: a last packet went out, or the socket closed. */
     private boolean closed;
     /** Half-closed after a last packet: what the client still sends is read and discarded. */
@@ -141,6 +143,12 @@ final class MqttConnection extends ChannelInboundHandlerAdapter implements Outbo
             }
             lastReceivedNanos = System.nanoTime();
             metrics.bytesReceived(data.readableBytes());
+            if (!readBefore) {
+                readBefore = true;
+                if (foreign(data)) {
+                    return;
+                }
+            }
             // The decoder copies what it keeps (a packet that spans reads, payloads), so the
             // pooled read buffer goes back to the allocator at once: nothing is held between packets.
             Buffer bytes = BufferInternal.buffer(data.readerIndex() == 0 ? data : data.slice());
@@ -160,6 +168,26 @@ final class MqttConnection extends ChannelInboundHandlerAdapter implements Outbo
         } finally {
             data.release();
         }
+    }
+
+    /**
+     * The first bytes are another protocol's: logged as what they are, counted, and the connection
+     * closed without an MQTT answer (a TLS or HTTP client could not read one). Bytes that could
+     * still be a CONNECT go to the decoder as usual.
+     */
+    private boolean foreign(ByteBuf data) {
+        int n = Math.min(data.readableBytes(), 16);
+        byte[] head = new byte[n];
+        data.getBytes(data.readerIndex(), head);
+        ForeignProtocol p = ForeignProtocol.of(head, n);
+        if (p == null) {
+            return false;
+        }
+        inputBroken = true;
+        log.info("connection {}: {}; closing", remoteAddress(), p.explanation);
+        metrics.foreignProtocol(p.name().toLowerCase(java.util.Locale.ROOT));
+        socket.close();
+        return true;
     }
 
     /** Called by the listener's sweep: connect timeout and keep-alive at 1.5 times [MQTT-3.1.2-24]. */
