@@ -177,18 +177,7 @@ public final class PasswdCommand {
         return switch (hash) {
             case "sha512-pbkdf2" -> PasswordHash.Pbkdf2Sha512.of(password,
                     iterations == null ? PasswordHash.Pbkdf2Sha512.DEFAULT_ITERATIONS : iterations, random);
-            case "sha512" -> {
-                byte[] salt = new byte[PasswordHash.Pbkdf2Sha512.SALT_BYTES];
-                random.nextBytes(salt);
-                try {
-                    java.security.MessageDigest d = java.security.MessageDigest.getInstance("SHA-512");
-                    d.update(PasswordHash.significant(password));
-                    d.update(salt);
-                    yield new PasswordHash.Sha512(salt, d.digest());
-                } catch (java.security.NoSuchAlgorithmException e) {
-                    throw new IllegalStateException(e);
-                }
-            }
+            case "sha512" -> PasswordHash.Sha512.of(password, random);
             default -> PasswordHash.Argon2id.of(password, PasswordHash.Argon2id.DEFAULT_MEMORY_KIB,
                     iterations == null ? PasswordHash.Argon2id.DEFAULT_ITERATIONS : iterations, random);
         };

@@ -83,16 +83,26 @@ public sealed interface PasswordHash {
 
     /** {@code $6$}: SHA-512 over the password then the salt, as Mosquitto 1.6 wrote. */
     record Sha512(byte[] salt, byte[] hash) implements PasswordHash {
-        @Override
-        public boolean matches(byte[] password) {
+        static Sha512 of(byte[] password, SecureRandom random) {
+            byte[] salt = new byte[Pbkdf2Sha512.SALT_BYTES];
+            random.nextBytes(salt);
+            return new Sha512(salt, digest(password, salt));
+        }
+
+        private static byte[] digest(byte[] password, byte[] salt) {
             try {
                 MessageDigest d = MessageDigest.getInstance("SHA-512");
                 d.update(significant(password));
                 d.update(salt);
-                return MessageDigest.isEqual(d.digest(), hash);
+                return d.digest();
             } catch (NoSuchAlgorithmException e) {
                 throw new IllegalStateException("SHA-512 is in every JDK", e);
             }
+        }
+
+        @Override
+        public boolean matches(byte[] password) {
+            return MessageDigest.isEqual(digest(password, salt), hash);
         }
 
         @Override
@@ -146,10 +156,9 @@ public sealed interface PasswordHash {
         static Argon2id of(byte[] password, int memoryKiB, int iterations, SecureRandom random) {
             byte[] salt = new byte[SALT_BYTES];
             random.nextBytes(salt);
-            Argon2id unfinished = new Argon2id(Argon2Parameters.ARGON2_VERSION_13, memoryKiB, iterations, 1, salt,
-                    new byte[HASH_BYTES]); // derive() reads the length from the hash
-            return new Argon2id(Argon2Parameters.ARGON2_VERSION_13, memoryKiB, iterations, 1, salt,
-                    unfinished.derive(significant(password)));
+            int v = Argon2Parameters.ARGON2_VERSION_13;
+            return new Argon2id(v, memoryKiB, iterations, 1, salt,
+                    derive(significant(password), v, memoryKiB, iterations, 1, salt, HASH_BYTES));
         }
 
         static Argon2id parse(String s) {
@@ -191,19 +200,21 @@ public sealed interface PasswordHash {
             }
         }
 
-        private byte[] derive(byte[] password) {
+        private static byte[] derive(byte[] password, int version, int memoryKiB, int iterations, int parallelism,
+                                     byte[] salt, int length) {
             Argon2BytesGenerator g = new Argon2BytesGenerator();
             g.init(new Argon2Parameters.Builder(Argon2Parameters.ARGON2_id).withVersion(version)
                     .withMemoryAsKB(memoryKiB).withIterations(iterations).withParallelism(parallelism)
                     .withSalt(salt).build());
-            byte[] out = new byte[hash.length];
+            byte[] out = new byte[length];
             g.generateBytes(password, out);
             return out;
         }
 
         @Override
         public boolean matches(byte[] password) {
-            return MessageDigest.isEqual(derive(significant(password)), hash);
+            return MessageDigest.isEqual(derive(significant(password), version, memoryKiB, iterations, parallelism,
+                    salt, hash.length), hash);
         }
 
         @Override
