@@ -20,6 +20,7 @@ import io.starling.routing.Router;
 import io.starling.session.Services;
 import io.starling.sys.SysPublisher;
 import io.starling.transport.MqttListener;
+import io.starling.transport.TlsContext;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -58,6 +59,8 @@ public final class Broker {
     private final Monitoring monitoring;
     /** Files reloaded while the node runs (the password file), on change and on SIGHUP. */
     private final io.starling.config.WatchedFiles watchedFiles;
+    private final Map<io.starling.config.ListenerConfig.Kind, TlsContext> tlsContexts =
+            new java.util.EnumMap<>(io.starling.config.ListenerConfig.Kind.class);
 
     /** What a node exposes about itself: its registry's binders, readiness, and the HTTP server (or null). */
     private record Monitoring(BrokerMetrics metrics, RuntimeMetrics runtime, Readiness readiness, MetricsServer http) {
@@ -127,6 +130,15 @@ public final class Broker {
                     .onComplete(v -> adoptions.adopted(left)));
         });
         this.watchedFiles = new io.starling.config.WatchedFiles(vertx);
+        for (io.starling.config.ListenerConfig l : config.listeners()) {
+            if (l.tls() != null) {
+                TlsContext tls = new TlsContext(l.name(), l.tls());
+                tlsContexts.put(l.kind(), tls);
+                for (String f : l.tls().files()) {
+                    watchedFiles.watch(java.nio.file.Path.of(f), l.name() + " listener's TLS file", file -> tls.reload());
+                }
+            }
+        }
         if (services.authenticator() instanceof io.starling.auth.PasswordFileAuthenticator passwords) {
             watchedFiles.watch(java.nio.file.Path.of(config.authPasswordFile()), "password file", file -> {
                 passwords.replace(io.starling.auth.Authentication.read(file));
@@ -156,12 +168,12 @@ public final class Broker {
 
     /**
      * Starts a node: its link server first (its port is advertised to the cluster), then its
-     * Hazelcast member, which joins the cluster, then the MQTT listeners. With listener.port 0 a
-     * free port is chosen first, then shared by every listener.
+     * Hazelcast member, which joins the cluster, then the MQTT listeners. A listener with port 0 has
+     * a free port chosen first, so that the configuration the node runs with names its real ports.
      */
     public static Future<Broker> start(BrokerConfig config) {
-        BrokerConfig effective = config.listenerPort() == 0
-                ? config.withListenerPort(freePort(config.listenerHost())) : config;
+        BrokerConfig effective = config.withListeners(config.listeners().stream()
+                .map(l -> l.port() == 0 ? l.withPort(freePort(l.host())) : l).toList());
         Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(effective.eventLoops()));
         PrometheusMeterRegistry registry = RuntimeMetrics.newRegistry();
         BrokerMetrics metrics = new BrokerMetrics(registry);
@@ -202,8 +214,13 @@ public final class Broker {
         Vertx vertx = broker.vertx;
         BrokerConfig effective = broker.config;
         ClusterMember member = broker.member;
-        // One listener: it spreads connections over every event loop itself.
-        vertx.deployVerticle(() -> new MqttListener(broker.services), new DeploymentOptions())
+        // One verticle per listener: each spreads its connections over every event loop itself.
+        List<Future<String>> deployed = new ArrayList<>();
+        for (io.starling.config.ListenerConfig l : effective.listeners()) {
+            deployed.add(vertx.deployVerticle(() -> new MqttListener(broker.services, l, broker.tlsContexts.get(l.kind())),
+                    new DeploymentOptions()));
+        }
+        Future.all(deployed)
                 .onComplete(ar -> {
                     if (ar.succeeded()) {
                         if (effective.sysIntervalSeconds() > 0) {
@@ -240,8 +257,19 @@ public final class Broker {
         }
     }
 
+    /** The plain TCP listener's port, or -1 when it is off. */
     public int port() {
-        return config.listenerPort();
+        return port(io.starling.config.ListenerConfig.Kind.TCP);
+    }
+
+    /** The port of the listener of that kind, or -1 when it is off. */
+    public int port(io.starling.config.ListenerConfig.Kind kind) {
+        return config.listener(kind).map(io.starling.config.ListenerConfig::port).orElse(-1);
+    }
+
+    /** The TLS context of the listener of that kind (its certificate now), or null. */
+    public TlsContext tls(io.starling.config.ListenerConfig.Kind kind) {
+        return tlsContexts.get(kind);
     }
 
     public BrokerConfig config() {

@@ -59,9 +59,10 @@ public final class Main {
             return;
         }
         log.info("effective configuration: {}", config);
-        if (!config.listenerIsLoopback() && (!config.authenticates() || config.authAllowAnonymous())) {
-            log.warn("listener {} is not loopback and accepts anonymous clients ({})", config.listenerHost(),
-                    config.authAllowAnonymous() ? "auth.allow-anonymous: true" : "listener.allow-anonymous-non-loopback: true");
+        for (io.starling.config.ListenerConfig l : config.listeners()) {
+            if (!l.isLoopback() && l.allowAnonymous()) {
+                log.warn("the {} listener on {} is not loopback and accepts anonymous clients", l.name(), l.host());
+            }
         }
         Broker broker;
         try {
@@ -71,7 +72,10 @@ public final class Main {
             System.exit(1);
             return;
         }
-        log.info("starling {} listening for MQTT on {}:{}", Broker.VERSION, config.listenerHost(), broker.port());
+        for (io.starling.config.ListenerConfig l : broker.config().listeners()) {
+            log.info("starling {} listening for MQTT ({}) on {}:{}{}", Broker.VERSION, l.name(), l.host(), l.port(),
+                    l.path() == null ? "" : l.path());
+        }
         broker.watchedFiles().reloadOnSighup();
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             try {

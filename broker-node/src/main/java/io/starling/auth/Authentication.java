@@ -15,16 +15,18 @@ public final class Authentication {
     }
 
     /**
+     * The node's password check, or null without a password file (each listener then decides by
+     * certificates and anonymity alone: {@link ListenerAuthenticator}).
+     *
      * @throws ConfigException when the password file cannot be read; a line it cannot use is
      *         logged with its number and costs that user alone, as in Mosquitto
      */
     public static Authenticator forConfig(BrokerConfig config) {
         if (!config.authenticates()) {
-            return Authenticator.ANYONE;
+            return null;
         }
         PasswordFile file = read(Path.of(config.authPasswordFile()));
-        return new PasswordFileAuthenticator(file, config.authAllowAnonymous(),
-                Math.max(1, Runtime.getRuntime().availableProcessors() / 2));
+        return new PasswordFileAuthenticator(file, Math.max(1, Runtime.getRuntime().availableProcessors() / 2));
     }
 
     /** Reads and logs a password file's problems; fails only when it cannot be read at all. */

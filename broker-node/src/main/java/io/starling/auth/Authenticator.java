@@ -10,14 +10,28 @@ import io.vertx.core.Future;
  */
 public interface Authenticator {
     /** What a CONNECT says of its client, and where it comes from. */
-    record Credentials(String clientId, String username, byte[] password, String remoteAddress) {
+    record Credentials(String clientId, String username, byte[] password, String remoteAddress,
+                       java.security.cert.X509Certificate certificate) {
+        public Credentials(String clientId, String username, byte[] password, String remoteAddress) {
+            this(clientId, username, password, remoteAddress, null);
+        }
     }
 
     /**
      * The decision: allowed, or the CONNACK reason code (5.0; the connection maps it for 3.1.1),
-     * the rule that decided (for the log line and nothing else) and why, never the password.
+     * the rule that decided (for the log line and nothing else) and why, never the password; and
+     * the username the client is known by where it is not its CONNECT's (null: that one).
      */
-    record Decision(boolean allowed, int reasonCode, String rule, String why, String grant) {
+    record Decision(boolean allowed, int reasonCode, String rule, String why, String grant, String username) {
+        public Decision(boolean allowed, int reasonCode, String rule, String why, String grant) {
+            this(allowed, reasonCode, rule, why, grant, null);
+        }
+
+        /** The same decision, the client known as {@code name} (e.g. from its certificate) rather than by its CONNECT's username. */
+        public Decision as(String name) {
+            return new Decision(allowed, reasonCode, rule, why, grant, name);
+        }
+
         public static Decision allow(String rule) {
             return allow(rule, null);
         }
@@ -41,7 +55,4 @@ public interface Authenticator {
     default boolean stillAllowed(String username, String grant) {
         return true;
     }
-
-    /** Every client: a listener with no authentication, where anonymous clients are allowed. */
-    Authenticator ANYONE = c -> Future.succeededFuture(Decision.allow("no authentication configured"));
 }

@@ -23,9 +23,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * are remembered for a while, keyed by the user and a SHA-256 of the password (never the password
  * itself), so that a device that reconnects with the same password costs one fast digest.
  *
- * <p>Clients without a username are anonymous: allowed only if {@code allowAnonymous}, else
- * refused as Not Authorized (0x87; 3.1.1: 0x05), as Mosquitto does with a password file and
- * {@code allow_anonymous false}. A wrong password and an unknown user both answer Bad User Name
+ * <p>Clients without a username are anonymous, which is the listener's to allow
+ * ({@link ListenerAuthenticator}); here they are refused as Not Authorized (0x87; 3.1.1: 0x05), as
+ * Mosquitto does with a password file and {@code allow_anonymous false}. A wrong password and an unknown user both answer Bad User Name
  * or Password (0x86; 3.1.1: 0x04), so the answer does not tell which users exist; the log line
  * and the rule say which it was.
  */
@@ -35,7 +35,6 @@ public final class PasswordFileAuthenticator implements Authenticator {
     static final int REMEMBERED = 100_000;
     static final int QUEUED = 10_000;
 
-    private final boolean allowAnonymous;
     private final ThreadPoolExecutor pool;
     private volatile Loaded loaded;
 
@@ -43,8 +42,7 @@ public final class PasswordFileAuthenticator implements Authenticator {
     private record Loaded(PasswordFile file, Map<String, Long> remembered) {
     }
 
-    public PasswordFileAuthenticator(PasswordFile file, boolean allowAnonymous, int threads) {
-        this.allowAnonymous = allowAnonymous;
+    public PasswordFileAuthenticator(PasswordFile file, int threads) {
         this.loaded = loaded(file);
         AtomicInteger n = new AtomicInteger();
         this.pool = new ThreadPoolExecutor(threads, threads, 60, TimeUnit.SECONDS, new ArrayBlockingQueue<>(QUEUED), r -> {
@@ -76,9 +74,9 @@ public final class PasswordFileAuthenticator implements Authenticator {
     @Override
     public Future<Decision> authenticate(Credentials c) {
         if (c.username() == null) {
-            return Future.succeededFuture(allowAnonymous ? Decision.allow("auth.allow-anonymous")
-                    : Decision.refuse(ReasonCode.NOT_AUTHORIZED, "auth.allow-anonymous",
-                            "no username, and anonymous clients are not allowed"));
+            // Anonymous clients are the listener's to let in (ListenerAuthenticator); none is in the file.
+            return Future.succeededFuture(Decision.refuse(ReasonCode.NOT_AUTHORIZED, "auth.allow-anonymous",
+                    "no username, and anonymous clients are not allowed"));
         }
         Loaded l = loaded;
         byte[] password = c.password() == null ? new byte[0] : c.password();
@@ -129,13 +127,12 @@ public final class PasswordFileAuthenticator implements Authenticator {
     /**
      * A client stays while its user is in the file with the hash it was checked against: a user
      * removed, or whose password was changed, is disconnected and checked anew when it reconnects
-     * (no password is kept in memory to check it against the new hash). Anonymous clients stay
-     * while anonymous clients are allowed.
+     * (no password is kept in memory to check it against the new hash).
      */
     @Override
     public boolean stillAllowed(String username, String grant) {
         if (username == null) {
-            return allowAnonymous;
+            return false;
         }
         PasswordHash h = loaded.file().users().get(username);
         return h != null && h.encoded().equals(grant);

@@ -10,7 +10,7 @@ import java.util.Map;
  */
 public record BrokerConfig(
         String listenerHost,
-        int listenerPort,
+        java.util.List<ListenerConfig> listeners,
         boolean allowAnonymousNonLoopback,
         int eventLoops,
         int maxPacketSize,
@@ -37,8 +37,11 @@ public record BrokerConfig(
         String authPasswordFile,
         boolean authAllowAnonymous) {
 
-    /** A key: its dotted name, default, and inclusive range for numbers. */
-    public record Key(String name, Object defaultValue, long min, long max, String help) {
+    /**
+     * A key: its dotted name, default, inclusive range for numbers, and for a string with a fixed
+     * set of values, those values (an empty string among them meaning "as the key it inherits from").
+     */
+    public record Key(String name, Object defaultValue, long min, long max, String help, java.util.List<String> choices) {
         public String envName() {
             return "STARLING_" + name.toUpperCase().replace('.', '_').replace('-', '_');
         }
@@ -47,7 +50,57 @@ public record BrokerConfig(
     public static final Map<String, Key> KEYS = new LinkedHashMap<>();
 
     private static void key(String name, Object def, long min, long max, String help) {
-        KEYS.put(name, new Key(name, def, min, max, help));
+        KEYS.put(name, new Key(name, def, min, max, help, java.util.List.of()));
+    }
+
+    private static void choice(String name, String def, String help, String... choices) {
+        KEYS.put(name, new Key(name, def, 0, 0, help + " (" + String.join(" | ", java.util.Arrays.stream(choices)
+                .map(c -> c.isEmpty() ? "empty" : c).toList()) + ")", java.util.List.of(choices)));
+    }
+
+    /**
+     * The keys of the four listeners. The plain TCP one keeps the keys it always had
+     * ({@code listener.host}, {@code listener.port}); the others are off until enabled. The wss
+     * listener's TLS keys are empty by default, which means "as the tls listener's".
+     */
+    private static void listenerKeys() {
+        key("listener.tcp.enabled", true, 0, 0, "plain MQTT over TCP on listener.host:listener.port");
+        for (ListenerConfig.Kind k : ListenerConfig.Kind.values()) {
+            String p = "listener." + k.key + ".";
+            if (k != ListenerConfig.Kind.TCP) {
+                key(p + "enabled", false, 0, 0, "turn on the " + k.key + " listener");
+                key(p + "host", "", 0, 0, "address the " + k.key + " listener binds (empty: listener.host)");
+                key(p + "port", k.defaultPort, 0, 65535, k.key + " listener port (0 picks a free port)");
+            }
+            if (k.webSocket) {
+                key(p + "path", "/mqtt", 0, 0, "HTTP path of the WebSocket upgrade");
+            }
+            key(p + "proxy-protocol", false, 0, 0, "connections start with a PROXY protocol v1 or v2 header "
+                    + "(HAProxy send-proxy-v2, AWS NLB); one without it is refused");
+            choice(p + "allow-anonymous", "", "clients without a username may connect on this listener "
+                    + "(empty: auth.allow-anonymous, or true on loopback without a password file)", "", "true", "false");
+            key(p + "max-connections", 0, 0, Integer.MAX_VALUE, "connections this listener holds at once (0: no limit)");
+            if (k.secure) {
+                boolean inherit = k == ListenerConfig.Kind.WSS;
+                String same = inherit ? " (empty: as listener.tls)" : "";
+                key(p + "cert-file", "", 0, 0, "PEM certificate chain, server first" + same);
+                key(p + "key-file", "", 0, 0, "PEM private key (PKCS#8, RSA or EC; PKCS#1 too)" + same);
+                key(p + "key-password", "", 0, 0, "password of an encrypted key-file" + same);
+                key(p + "keystore-file", "", 0, 0, "PKCS#12 keystore with key and chain, instead of cert-file and key-file" + same);
+                key(p + "keystore-password", "", 0, 0, "password of the keystore" + same);
+                key(p + "ca-file", "", 0, 0, "PEM bundle of the CAs client certificates are verified against" + same);
+                choice(p + "client-auth", inherit ? "" : "none", "ask clients for a certificate" + same,
+                        inherit ? new String[] {"", "none", "optional", "required"} : new String[] {"none", "optional", "required"});
+                choice(p + "identity", inherit ? "" : "none", "what of a verified client certificate becomes the "
+                        + "client's username (as use_identity_as_username)" + same,
+                        inherit ? new String[] {"", "none", "cn", "dn", "san-dns", "san-uri", "san-email", "sha256"}
+                                : new String[] {"none", "cn", "dn", "san-dns", "san-uri", "san-email", "sha256"});
+                choice(p + "min-version", inherit ? "" : "1.2", "lowest TLS version accepted" + same,
+                        inherit ? new String[] {"", "1.2", "1.3"} : new String[] {"1.2", "1.3"});
+                key(p + "ciphers", "", 0, 0, "comma-separated cipher suites (empty: the provider's defaults)" + same);
+            }
+        }
+        choice("tls.provider", "jdk", "TLS implementation of every TLS listener", "jdk", "openssl");
     }
 
     static {
@@ -55,6 +108,7 @@ public record BrokerConfig(
         key("listener.port", 1883, 0, 65535, "MQTT TCP port (0 picks a free port)");
         key("listener.allow-anonymous-non-loopback", false, 0, 0,
                 "allow clients without authentication on a non-loopback address");
+        listenerKeys();
         key("node.event-loops", Runtime.getRuntime().availableProcessors(), 1, 1024,
                 "listener instances (one per event loop)");
         key("mqtt.max-packet-size", 1_048_576, 64, 268_435_455,
@@ -128,8 +182,18 @@ public record BrokerConfig(
         return ConfigLoader.isLoopback(listenerHost);
     }
 
-    public BrokerConfig withListenerPort(int port) {
-        return new BrokerConfig(listenerHost, port, allowAnonymousNonLoopback, eventLoops, maxPacketSize,
+    /** The plain TCP listener's port as configured (listener.port), also when that listener is off. */
+    public int listenerPort() {
+        return listeners.stream().filter(l -> l.kind() == ListenerConfig.Kind.TCP).mapToInt(ListenerConfig::port)
+                .findFirst().orElse(-1);
+    }
+
+    public java.util.Optional<ListenerConfig> listener(ListenerConfig.Kind kind) {
+        return listeners.stream().filter(l -> l.kind() == kind).findFirst();
+    }
+
+    public BrokerConfig withListeners(java.util.List<ListenerConfig> ls) {
+        return new BrokerConfig(listenerHost, ls, allowAnonymousNonLoopback, eventLoops, maxPacketSize,
                 maxKeepAliveSeconds, connectTimeoutSeconds, receiveMaximum, maxInflight, maxQueuedMessages,
                 failoverGraceSeconds, maxQueuedBytes, maxSessionExpirySeconds, topicAliasMaximum, sysIntervalSeconds, clusterName, clusterBindHost,
                 clusterPort, clusterMembers, clusterKubernetesServiceDns, clusterBackupCount, clusterLinkPort,

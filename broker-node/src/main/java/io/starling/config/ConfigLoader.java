@@ -72,7 +72,7 @@ public final class ConfigLoader {
         }
         BrokerConfig config = new BrokerConfig(
                 (String) v.get("listener.host"),
-                ((Long) v.get("listener.port")).intValue(),
+                ListenerSettings.from(v),
                 (Boolean) v.get("listener.allow-anonymous-non-loopback"),
                 ((Long) v.get("node.event-loops")).intValue(),
                 ((Long) v.get("mqtt.max-packet-size")).intValue(),
@@ -102,13 +102,6 @@ public final class ConfigLoader {
             throw new ConfigException("cluster.members and cluster.kubernetes-service-dns are both set: "
                     + "choose one way for members to find each other");
         }
-        if (!config.listenerIsLoopback() && !config.authenticates() && !config.allowAnonymousNonLoopback()
-                && !config.authAllowAnonymous()) {
-            throw new ConfigException("listener.host is " + config.listenerHost()
-                    + ", which is not a loopback address, and no authentication is configured: set "
-                    + "auth.password-file, or auth.allow-anonymous: true (or listener.allow-anonymous-non-loopback: true) "
-                    + "to accept anonymous clients there");
-        }
         if (config.authenticates()) {
             java.nio.file.Path pw = java.nio.file.Path.of(config.authPasswordFile());
             if (!java.nio.file.Files.isReadable(pw) || java.nio.file.Files.isDirectory(pw)) {
@@ -121,6 +114,14 @@ public final class ConfigLoader {
     private static Object convert(BrokerConfig.Key key, Object raw, String source) {
         Object def = key.defaultValue();
         String where = "configuration key '" + key.name() + "' (from " + source + ")";
+        if (!key.choices().isEmpty()) {
+            String s = raw == null ? "" : raw.toString().trim().toLowerCase(java.util.Locale.ROOT);
+            if (!key.choices().contains(s)) {
+                throw new ConfigException(where + " must be one of " + String.join(", ", key.choices().stream()
+                        .filter(c -> !c.isEmpty()).toList()) + ", not '" + raw + "'");
+            }
+            return s;
+        }
         if (def instanceof String d) {
             if (d.isEmpty()) {
                 return raw == null ? "" : raw.toString().trim();

@@ -233,6 +233,20 @@ public final class BrokerMetrics {
     }
 
     /** A connection whose first bytes were another protocol (tls, http, proxy): closed unanswered. */
+    public void tlsHandshakeFailed(String listener, String reason) {
+        Counter.builder("starling_tls_handshake_failures").tag("listener", listener).tag("reason", reason)
+                .description("TLS handshakes that failed (unknown CA, expired or missing client certificate, "
+                        + "no common protocol or cipher, timeout)")
+                .register(registry).increment();
+    }
+
+    /** A connection closed as soon as accepted, for a limit ({@code reason}) of its listener or node. */
+    public void connectionRefused(String listener, String reason) {
+        Counter.builder("starling_connections_refused").tag("listener", listener).tag("reason", reason)
+                .description("connections closed as soon as they were accepted, for a limit")
+                .register(registry).increment();
+    }
+
     public void foreignProtocol(String protocol) {
         Counter.builder("starling_foreign_protocol_connections").tag("protocol", protocol)
                 .description("connections to an MQTT listener that began in another protocol (TLS, HTTP, PROXY), closed")

@@ -51,6 +51,8 @@ public final class MqttProtocol {
 
     private final Outbound out;
     private final Services services;
+    /** The listener's: what this connection's client must prove, and how. */
+    private final Authenticator authenticator;
     private final ContextInternal context;
     private final InputGate input;
     /** Who the authenticator let in (null: anonymous) and on what grounds, checked again on reload. */
@@ -82,10 +84,11 @@ public final class MqttProtocol {
     /** Packets that came between CONNECT and CONNACK: smallest size, not ArrayDeque's 16 slots. */
     private final ArrayDeque<Packet> heldUntilAttached = new ArrayDeque<>(0);
 
-    public MqttProtocol(Outbound out, Services services, ContextInternal context, Runnable pauseInput,
-                        Runnable resumeInput) {
+    public MqttProtocol(Outbound out, Services services, Authenticator authenticator, ContextInternal context,
+                        Runnable pauseInput, Runnable resumeInput) {
         this.out = out;
         this.services = services;
+        this.authenticator = authenticator;
         this.context = context;
         this.input = new InputGate(pauseInput, resumeInput);
         this.qosZeroPause = new QosZeroPause(services.vertx, context, input);
@@ -269,8 +272,8 @@ public final class MqttProtocol {
         input.close(InputGate.CONNECTING);
         AttachRequest req = new AttachRequest(clientId, terms.cleanStart(), connectExpirySeconds, terms.will());
         String username = c.username();
-        Future<Authenticator.Decision> verdict = services.authenticator.authenticate(
-                new Authenticator.Credentials(clientId, c.username(), c.password(), out.remoteAddress()));
+        Future<Authenticator.Decision> verdict = authenticator.authenticate(new Authenticator.Credentials(
+                clientId, c.username(), c.password(), out.remoteAddress(), out.clientCertificate()));
         if (verdict.isComplete()) {
             authenticated(verdict, req, username); // no slow check: the session attaches in this task, as before
         } else {
@@ -290,7 +293,7 @@ public final class MqttProtocol {
             refuse(new ConnectTerms.Refusal(d.reasonCode(), d.rule(), d.why()));
             return;
         }
-        authUser = username;
+        authUser = d.username() != null ? d.username() : username;
         authGrant = d.grant();
         services.registry.connect(this, req);
     }
@@ -301,7 +304,7 @@ public final class MqttProtocol {
      * this connection's context.
      */
     void recheckAuthentication() {
-        if (state != State.CONNECTED || services.authenticator.stillAllowed(authUser, authGrant)) {
+        if (state != State.CONNECTED || authenticator.stillAllowed(authUser, authGrant)) {
             return;
         }
         log.info("client {} ({}) refused [auth.password-file]: user {} is no longer allowed after a reload; "

@@ -23,6 +23,11 @@ public interface Outbound {
 
     String remoteAddress();
 
+    /** The client certificate the TLS handshake verified, or null (no TLS, or none sent). */
+    default java.security.cert.X509Certificate clientCertificate() {
+        return null;
+    }
+
     /** The client's Maximum Packet Size: larger PUBLISH packets are not sent [MQTT-3.1.2-24]. */
     void limitPacketSize(long bytes);
 }

@@ -16,6 +16,7 @@ public final class Services {
     final SessionRegistry registry;
     final SessionTransfer transfer;
     final SessionStore store;
+    /** The node's password check, or null without a password file. */
     final io.starling.auth.Authenticator authenticator;
     /** Set when the node starts leaving: new connections are refused. */
     volatile boolean leaving;
@@ -43,6 +44,11 @@ public final class Services {
 
     public io.starling.auth.Authenticator authenticator() {
         return authenticator;
+    }
+
+    /** What clients of {@code listener} must prove: its own rules in front of the node's password check. */
+    public io.starling.auth.Authenticator authenticatorFor(io.starling.config.ListenerConfig listener) {
+        return new io.starling.auth.ListenerAuthenticator(listener, authenticator);
     }
 
     public SessionRegistry registry() {

@@ -45,6 +45,8 @@ final class MqttConnection extends ChannelInboundHandlerAdapter implements Outbo
     private static final Logger log = LoggerFactory.getLogger(MqttConnection.class);
 
     private final io.netty.channel.Channel socket;
+    /** The listener's name (tcp, tls, ws, wss), for logs and metric labels. */
+    private final String listener;
     private final ContextInternal context;
     private final PacketDecoder decoder;
     private final MqttProtocol protocol;
@@ -69,13 +71,16 @@ final class MqttConnection extends ChannelInboundHandlerAdapter implements Outbo
     private boolean flushPending;
     private final Runnable flushTask = this::flush;
 
-    MqttConnection(io.netty.channel.Channel socket, Services services, ContextInternal context, Runnable onClosed) {
+    MqttConnection(io.netty.channel.Channel socket, Services services, String listener,
+                   io.starling.auth.Authenticator authenticator, ContextInternal context, Runnable onClosed) {
         this.socket = socket;
+        this.listener = listener;
         this.context = context;
         this.metrics = services.metrics();
         this.onClosed = onClosed;
         this.decoder = new PacketDecoder(services.config().maxPacketSize());
-        this.protocol = new MqttProtocol(this, services, context, () -> setAutoRead(false), () -> setAutoRead(true));
+        this.protocol = new MqttProtocol(this, services, authenticator, context, () -> setAutoRead(false),
+                () -> setAutoRead(true));
         socket.remoteAddress(); // Netty keeps it from here on, also after the close, for the logs
         metrics.connectionOpened();
     }
@@ -111,9 +116,48 @@ final class MqttConnection extends ChannelInboundHandlerAdapter implements Outbo
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         context.emit(cause, t -> {
-            log.debug("connection {} ({}): {}", remoteAddress(), protocol.clientId(), t.toString());
+            if (t instanceof io.netty.handler.codec.DecoderException
+                    && t.getCause() instanceof io.netty.handler.ssl.NotSslRecordException) {
+                // What ForeignProtocol sees on a plain port, the other way round.
+                log.info("connection {}: not TLS on the {} listener (plain MQTT on a TLS port?); closing",
+                        remoteAddress(), listener);
+                metrics.foreignProtocol("plain");
+            } else if (!(t instanceof io.netty.handler.codec.DecoderException
+                    && t.getCause() instanceof javax.net.ssl.SSLException)) {
+                // (A failed handshake was logged by userEventTriggered.)
+                log.debug("connection {} ({}): {}", remoteAddress(), protocol.clientId(), t.toString());
+            }
             socket.close();
         });
+    }
+
+    /** A TLS handshake that failed is logged with the reason the client was sent (expired, unknown CA, ...). */
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt instanceof io.netty.handler.ssl.SslHandshakeCompletionEvent e && !e.isSuccess()
+                && !(e.cause() instanceof io.netty.handler.ssl.NotSslRecordException)) {
+            context.emit(e.cause(), t -> {
+                TlsFailure why = TlsFailure.of(t);
+                log.info("connection {}: TLS handshake on the {} listener failed: {}{}", remoteAddress(), listener,
+                        why == TlsFailure.OTHER ? "" : why.explanation + "; ", t.getMessage());
+                metrics.tlsHandshakeFailed(listener, why.label());
+            });
+        }
+        ctx.fireUserEventTriggered(evt);
+    }
+
+    @Override
+    public java.security.cert.X509Certificate clientCertificate() {
+        io.netty.handler.ssl.SslHandler ssl = socket.pipeline().get(io.netty.handler.ssl.SslHandler.class);
+        if (ssl == null) {
+            return null;
+        }
+        try {
+            java.security.cert.Certificate[] chain = ssl.engine().getSession().getPeerCertificates();
+            return chain.length > 0 && chain[0] instanceof java.security.cert.X509Certificate x ? x : null;
+        } catch (javax.net.ssl.SSLPeerUnverifiedException none) {
+            return null; // client-auth optional, and it sent none
+        }
     }
 
     /** Flow control's pauses end with the connection: a lingering one reads until the client's EOF. */

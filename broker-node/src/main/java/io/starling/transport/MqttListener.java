@@ -5,6 +5,7 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.EventLoop;
 import io.starling.config.BrokerConfig;
+import io.starling.config.ListenerConfig;
 import io.starling.session.Services;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -21,7 +22,8 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The MQTT TCP listener: a Netty server on Vert.x's acceptor and event loops (deployed once). Each
+ * One MQTT listener (plain TCP, TLS, WebSocket or WebSocket over TLS, as its {@link
+ * ListenerConfig} says): a Netty server on Vert.x's acceptor and event loops (deployed once). Each
  * accepted connection stays on the event loop Netty registered it on, and runs on one Vert.x
  * context per event loop, which also sweeps its connections' timers.
  *
@@ -30,7 +32,14 @@ import java.util.concurrent.TimeUnit;
  * does not need), more than the whole budget of issue 4 for an idle client.
  */
 public final class MqttListener extends VerticleBase {
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(MqttListener.class);
     private final Services services;
+    private final ListenerConfig listener;
+    /** Null for a listener without TLS. */
+    private final TlsContext tls;
+    private final io.starling.auth.Authenticator authenticator;
+    /** Connections open now, for listener.*.max-connections; touched from every event loop. */
+    private final java.util.concurrent.atomic.AtomicInteger open = new java.util.concurrent.atomic.AtomicInteger();
     /** One per event loop that has had a connection. */
     private final Map<EventLoop, Loop> loops = new ConcurrentHashMap<>();
     private io.netty.channel.Channel server;
@@ -53,8 +62,15 @@ public final class MqttListener extends VerticleBase {
         }
     }
 
-    public MqttListener(Services services) {
+    public MqttListener(Services services, ListenerConfig listener, TlsContext tls) {
         this.services = services;
+        this.listener = listener;
+        this.tls = tls;
+        this.authenticator = services.authenticatorFor(listener);
+    }
+
+    public ListenerConfig listener() {
+        return listener;
     }
 
     @Override
@@ -68,10 +84,17 @@ public final class MqttListener extends VerticleBase {
                     @Override
                     protected void initChannel(io.netty.channel.Channel ch) {
                         // Runs on the event loop the connection was registered on.
+                        if (!admit(ch)) {
+                            return;
+                        }
                         Loop loop = loops.computeIfAbsent(ch.eventLoop(), Loop::new);
                         MqttConnection[] self = new MqttConnection[1];
-                        self[0] = new MqttConnection(ch, services, loop.context, () -> loop.connections.remove(self[0]));
+                        self[0] = new MqttConnection(ch, services, listener.name(), authenticator, loop.context, () -> {
+                            loop.connections.remove(self[0]);
+                            open.decrementAndGet();
+                        });
                         loop.connections.add(self[0]);
+                        layers(ch.pipeline());
                         ch.pipeline().addLast(self[0]);
                     }
                 });
@@ -83,7 +106,7 @@ public final class MqttListener extends VerticleBase {
         bootstrap.childOption(io.netty.channel.ChannelOption.RCVBUF_ALLOCATOR,
                 new io.netty.channel.AdaptiveRecvByteBufAllocator().maxMessagesPerRead(1));
         Promise<Void> bound = Promise.promise();
-        ChannelFuture f = bootstrap.bind(config.listenerHost(), config.listenerPort());
+        ChannelFuture f = bootstrap.bind(listener.host(), listener.port());
         f.addListener(r -> {
             if (r.isSuccess()) {
                 server = f.channel();
@@ -94,6 +117,37 @@ public final class MqttListener extends VerticleBase {
             }
         });
         return bound.future();
+    }
+
+    /** Under listener.*.max-connections: counted; over it, closed at once, logged and counted. */
+    private boolean admit(io.netty.channel.Channel ch) {
+        int n = open.incrementAndGet();
+        if (listener.maxConnections() > 0 && n > listener.maxConnections()) {
+            open.decrementAndGet();
+            services.metrics().connectionRefused(listener.name(), "max-connections");
+            log.warn("{} listener: connection from {} refused: listener.{}.max-connections ({}) reached",
+                    listener.name(), ch.remoteAddress(), listener.name(), listener.maxConnections());
+            ch.close();
+            return false;
+        }
+        return true;
+    }
+
+    /** What lies between the socket and MQTT on this listener: TLS, then the WebSocket upgrade and frames. */
+    private void layers(io.netty.channel.ChannelPipeline p) {
+        BrokerConfig config = services.config();
+        long timeoutMillis = TimeUnit.SECONDS.toMillis(config.connectTimeoutSeconds());
+        if (tls != null) {
+            io.netty.handler.ssl.SslHandler ssl = tls.current().newHandler(p.channel().alloc());
+            ssl.setHandshakeTimeoutMillis(timeoutMillis);
+            p.addLast(ssl);
+        }
+        if (listener.kind().webSocket) {
+            p.addLast(new io.netty.handler.codec.http.HttpServerCodec(),
+                    new io.netty.handler.codec.http.HttpObjectAggregator(8192),
+                    WebSocketFrames.upgrade(listener.path(), config.maxPacketSize(), timeoutMillis),
+                    new WebSocketFrames());
+        }
     }
 
     /** Stops accepting, then closes every connection, each on its own event loop as for any close. */

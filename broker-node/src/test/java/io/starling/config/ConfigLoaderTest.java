@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -132,7 +133,7 @@ class ConfigLoaderTest {
     @Test
     void nonLoopbackHostWithoutAllowAnonymousFails() throws Exception {
         assertMentions(failure(yaml("listener:\n  host: 0.0.0.0\n"), Map.of()),
-                "listener.host", "listener.allow-anonymous-non-loopback");
+                "listener.host", "listener.tcp.allow-anonymous");
     }
 
     @Test
@@ -266,5 +267,79 @@ class ConfigLoaderTest {
                 "STARLING_METRICS_PORT", "70000");
         assertMentions(failure(null, Map.of("STARLING_METRICS_ENABLED", "yes")), "metrics.enabled",
                 "STARLING_METRICS_ENABLED", "true or false");
+    }
+
+    @Test
+    void theDefaultIsOnePlainListenerOnLoopback() {
+        BrokerConfig c = ConfigLoader.load(null, Map.of());
+        assertEquals(1, c.listeners().size());
+        ListenerConfig l = c.listeners().get(0);
+        assertEquals(ListenerConfig.Kind.TCP, l.kind());
+        assertEquals("127.0.0.1:1883", l.host() + ":" + l.port());
+        assertTrue(l.allowAnonymous(), "loopback without a password file: anonymous, as before");
+    }
+
+    @Test
+    void everyListenerIsSetFromTheFileAndTheEnvironment() throws Exception {
+        Path crt = Files.writeString(dir.resolve("s.crt"), "x");
+        Path key = Files.writeString(dir.resolve("s.key"), "x");
+        Path ca = Files.writeString(dir.resolve("ca.crt"), "x");
+        BrokerConfig c = ConfigLoader.load(yaml("listener:\n  tls:\n    enabled: true\n    cert-file: " + crt
+                + "\n    key-file: " + key + "\n    ca-file: " + ca + "\n    client-auth: required\n    identity: san-dns\n"
+                + "  ws:\n    enabled: true\n    path: /ws\n"),
+                Map.of("STARLING_LISTENER_WSS_ENABLED", "true", "STARLING_LISTENER_WSS_PORT", "9443",
+                        "STARLING_LISTENER_WSS_CLIENT_AUTH", "none", "STARLING_LISTENER_WSS_IDENTITY", "none",
+                        "STARLING_LISTENER_TCP_ENABLED", "false"));
+        assertEquals(List.of(ListenerConfig.Kind.TLS, ListenerConfig.Kind.WS, ListenerConfig.Kind.WSS),
+                c.listeners().stream().map(ListenerConfig::kind).toList());
+        ListenerConfig tls = c.listener(ListenerConfig.Kind.TLS).orElseThrow();
+        assertEquals(8883, tls.port());
+        assertEquals(TlsSettings.ClientAuth.REQUIRED, tls.tls().clientAuth());
+        assertEquals(TlsSettings.Identity.SAN_DNS, tls.tls().identity());
+        assertEquals(List.of("TLSv1.3", "TLSv1.2"), tls.tls().protocols());
+        assertEquals("/ws", c.listener(ListenerConfig.Kind.WS).orElseThrow().path());
+        ListenerConfig wss = c.listener(ListenerConfig.Kind.WSS).orElseThrow();
+        assertEquals(9443, wss.port());
+        assertEquals(crt.toString(), wss.tls().certFile(), "wss takes the tls listener's certificate");
+        assertEquals(TlsSettings.ClientAuth.NONE, wss.tls().clientAuth(), "but its own client-auth");
+        assertEquals("/mqtt", wss.path());
+    }
+
+    @Test
+    void listenerMistakesNameTheirKeys() throws Exception {
+        assertMentions(failure(null, Map.of("STARLING_LISTENER_TLS_ENABLED", "true")),
+                "listener.tls.cert-file", "listener.tls.keystore-file");
+        Path crt = Files.writeString(dir.resolve("s.crt"), "x");
+        Path key = Files.writeString(dir.resolve("s.key"), "x");
+        Map<String, String> tls = Map.of("STARLING_LISTENER_TLS_ENABLED", "true",
+                "STARLING_LISTENER_TLS_CERT_FILE", crt.toString(), "STARLING_LISTENER_TLS_KEY_FILE", key.toString());
+        java.util.function.BiFunction<String, String, Map<String, String>> plus = (k, v) -> {
+            Map<String, String> m = new java.util.HashMap<>(tls);
+            m.put(k, v);
+            return m;
+        };
+        assertMentions(failure(null, plus.apply("STARLING_LISTENER_TLS_CLIENT_AUTH", "required")), "listener.tls.ca-file");
+        assertMentions(failure(null, plus.apply("STARLING_LISTENER_TLS_IDENTITY", "cn")), "listener.tls.client-auth");
+        assertMentions(failure(null, plus.apply("STARLING_LISTENER_TLS_IDENTITY", "email")), "listener.tls.identity",
+                "san-email", "email");
+        assertMentions(failure(null, plus.apply("STARLING_LISTENER_TLS_MIN_VERSION", "1.1")), "listener.tls.min-version", "1.2");
+        assertMentions(failure(null, plus.apply("STARLING_LISTENER_TLS_PORT", "1883")), "127.0.0.1:1883");
+        assertMentions(failure(null, plus.apply("STARLING_LISTENER_TLS_KEY_FILE", dir.resolve("missing.key").toString())),
+                "listener.tls.key-file", "missing.key");
+        assertMentions(failure(null, Map.of("STARLING_LISTENER_TCP_ENABLED", "false")), "at least one");
+        assertMentions(failure(null, Map.of("STARLING_LISTENER_WS_ENABLED", "true", "STARLING_LISTENER_WS_HOST", "0.0.0.0")),
+                "listener.ws.host", "listener.ws.allow-anonymous");
+    }
+
+    @Test
+    void aCertificateListenerOnTheNetworkNeedsNoPasswordFile() throws Exception {
+        Path crt = Files.writeString(dir.resolve("s.crt"), "x");
+        Path key = Files.writeString(dir.resolve("s.key"), "x");
+        Path ca = Files.writeString(dir.resolve("ca.crt"), "x");
+        BrokerConfig c = ConfigLoader.load(null, Map.of("STARLING_LISTENER_TCP_ENABLED", "false",
+                "STARLING_LISTENER_TLS_ENABLED", "true", "STARLING_LISTENER_TLS_HOST", "0.0.0.0",
+                "STARLING_LISTENER_TLS_CERT_FILE", crt.toString(), "STARLING_LISTENER_TLS_KEY_FILE", key.toString(),
+                "STARLING_LISTENER_TLS_CA_FILE", ca.toString(), "STARLING_LISTENER_TLS_CLIENT_AUTH", "required"));
+        assertFalse(c.listeners().get(0).allowAnonymous());
     }
 }

@@ -66,9 +66,23 @@ public final class BrokerFixture implements BeforeAllCallback, AfterAllCallback 
         return broker.port();
     }
 
+    /** The port of the listener of that kind (tls, ws, wss), or -1 when it is off. */
+    public int port(io.starling.config.ListenerConfig.Kind kind) {
+        return broker.port(kind);
+    }
+
     /** Where /metrics and /health/* are served, e.g. {@code http://127.0.0.1:40123}. */
     public String httpUri() {
         return "http://127.0.0.1:" + broker.metricsPort();
+    }
+
+    /** As {@link #metric}, 0 for a series not exposed yet (a counter with labels appears on its first count). */
+    public double metricOrZero(String series) throws Exception {
+        try {
+            return metric(series);
+        } catch (AssertionError absent) {
+            return 0;
+        }
     }
 
     /** The value of one series on /metrics, e.g. {@code starling_messages_dropped_total{reason="queue_full"}}; fails if absent. */

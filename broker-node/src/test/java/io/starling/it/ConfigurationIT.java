@@ -137,7 +137,7 @@ class ConfigurationIT {
     void nonLoopbackHostWithoutAllowAnonymousExitsWith2() throws Exception {
         JarProcess node = start(Map.of("STARLING_LISTENER_HOST", "0.0.0.0", "STARLING_LISTENER_PORT", String.valueOf(freePort())));
         assertEquals(2, node.exitCode(30), node.output());
-        assertTrue(node.output().contains("listener.allow-anonymous-non-loopback"), node.output());
+        assertTrue(node.output().contains("listener.tcp.allow-anonymous"), node.output());
     }
 
     @Test

@@ -211,7 +211,9 @@ class ConnectionFuzzTest {
 
         void start() {
             channel = new EmbeddedChannel();
-            MqttConnection connection = new MqttConnection(channel, Node.SERVICES, Node.CONTEXT, () -> { });
+            MqttConnection connection = new MqttConnection(channel, Node.SERVICES, "tcp",
+                    Node.SERVICES.authenticatorFor(Node.SERVICES.config().listener(io.starling.config.ListenerConfig.Kind.TCP).orElseThrow()),
+                    Node.CONTEXT, () -> { });
             channel.pipeline().addLast(connection);
             pump();
         }

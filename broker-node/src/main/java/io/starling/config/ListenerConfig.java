@@ -1,0 +1,53 @@
+package io.starling.config;
+
+/**
+ * One MQTT listener of a node, as Mosquitto's {@code listener} blocks: what it speaks (plain TCP,
+ * TLS, WebSocket or WebSocket over TLS), where it binds, and its own authentication and limits.
+ * Only enabled listeners are in {@link BrokerConfig#listeners()}.
+ *
+ * @param allowAnonymous   clients without a username (or, on a certificate listener, without a
+ *                         certificate) may connect here
+ * @param maxConnections   connections this listener holds at once (0: no limit of its own)
+ * @param tls              certificates and client-certificate policy; null for tcp and ws
+ */
+public record ListenerConfig(Kind kind, String host, int port, String path, boolean proxyProtocol,
+                             boolean allowAnonymous, int maxConnections, TlsSettings tls) {
+
+    /** The four kinds of listener and their usual ports (IANA: 1883 and 8883; 8083/8084 by custom). */
+    public enum Kind {
+        TCP("tcp", 1883, false, false),
+        TLS("tls", 8883, true, false),
+        WS("ws", 8083, false, true),
+        WSS("wss", 8084, true, true);
+
+        public final String key;
+        public final int defaultPort;
+        public final boolean secure;
+        public final boolean webSocket;
+
+        Kind(String key, int defaultPort, boolean secure, boolean webSocket) {
+            this.key = key;
+            this.defaultPort = defaultPort;
+            this.secure = secure;
+            this.webSocket = webSocket;
+        }
+    }
+
+    /** The listener's name in logs and metric labels: its kind. */
+    public String name() {
+        return kind.key;
+    }
+
+    /** Clients prove who they are here by a certificate the TLS handshake verified. */
+    public boolean requiresCertificate() {
+        return tls != null && tls.clientAuth() == TlsSettings.ClientAuth.REQUIRED;
+    }
+
+    public boolean isLoopback() {
+        return ConfigLoader.isLoopback(host);
+    }
+
+    public ListenerConfig withPort(int newPort) {
+        return new ListenerConfig(kind, host, newPort, path, proxyProtocol, allowAnonymous, maxConnections, tls);
+    }
+}
