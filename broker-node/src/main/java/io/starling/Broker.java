@@ -130,6 +130,12 @@ public final class Broker {
                     .onComplete(v -> adoptions.adopted(left)));
         });
         this.watchedFiles = new io.starling.config.WatchedFiles(vertx);
+        if (services.authorization().path() != null) {
+            watchedFiles.watch(services.authorization().path(), "ACL file", file -> {
+                services.authorization().reload();
+                services.registry().recheckAuthentication(); // each client's rules are compiled anew
+            });
+        }
         for (io.starling.config.ListenerConfig l : config.listeners()) {
             if (l.tls() != null) {
                 TlsContext tls = new TlsContext(l.name(), l.tls());

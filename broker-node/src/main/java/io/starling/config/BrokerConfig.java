@@ -35,7 +35,8 @@ public record BrokerConfig(
         String metricsHost,
         int metricsPort,
         String authPasswordFile,
-        boolean authAllowAnonymous) {
+        boolean authAllowAnonymous,
+        String authAclFile) {
 
     /**
      * A key: its dotted name, default, inclusive range for numbers, and for a string with a fixed
@@ -157,6 +158,8 @@ public record BrokerConfig(
         key("auth.allow-anonymous", false, 0, 0,
                 "with a password file, also allow clients that give no username; without one, allow anonymous "
                         + "clients on a non-loopback listener");
+        key("auth.acl-file", "", 0, 0,
+                "a Mosquitto ACL file (topic/user/pattern lines): what it does not allow is denied, SUBSCRIBE included");
     }
 
     public static BrokerConfig defaults() {
@@ -197,6 +200,6 @@ public record BrokerConfig(
                 maxKeepAliveSeconds, connectTimeoutSeconds, receiveMaximum, maxInflight, maxQueuedMessages,
                 failoverGraceSeconds, maxQueuedBytes, maxSessionExpirySeconds, topicAliasMaximum, sysIntervalSeconds, clusterName, clusterBindHost,
                 clusterPort, clusterMembers, clusterKubernetesServiceDns, clusterBackupCount, clusterLinkPort,
-                metricsEnabled, metricsHost, metricsPort, authPasswordFile, authAllowAnonymous);
+                metricsEnabled, metricsHost, metricsPort, authPasswordFile, authAllowAnonymous, authAclFile);
     }
 }

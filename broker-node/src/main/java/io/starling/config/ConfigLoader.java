@@ -97,10 +97,17 @@ public final class ConfigLoader {
                 ((String) v.get("metrics.host")).isEmpty() ? (String) v.get("listener.host") : (String) v.get("metrics.host"),
                 ((Long) v.get("metrics.port")).intValue(),
                 (String) v.get("auth.password-file"),
-                (Boolean) v.get("auth.allow-anonymous"));
+                (Boolean) v.get("auth.allow-anonymous"),
+                (String) v.get("auth.acl-file"));
         if (!config.clusterKubernetesServiceDns().isEmpty() && !config.clusterMemberList().isEmpty()) {
             throw new ConfigException("cluster.members and cluster.kubernetes-service-dns are both set: "
                     + "choose one way for members to find each other");
+        }
+        if (!config.authAclFile().isEmpty()) {
+            java.nio.file.Path acl = java.nio.file.Path.of(config.authAclFile());
+            if (!java.nio.file.Files.isReadable(acl) || java.nio.file.Files.isDirectory(acl)) {
+                throw new ConfigException("configuration key 'auth.acl-file': " + acl + " is not a readable file");
+            }
         }
         if (config.authenticates()) {
             java.nio.file.Path pw = java.nio.file.Path.of(config.authPasswordFile());

@@ -233,6 +233,13 @@ public final class BrokerMetrics {
     }
 
     /** A connection whose first bytes were another protocol (tls, http, proxy): closed unanswered. */
+    /** Something the ACL file does not allow: action publish, subscribe, read (a delivery) or will. */
+    public void authorizationDenied(String action) {
+        Counter.builder("starling_authorization_denials").tag("action", action)
+                .description("operations the ACL file does not allow: publish, subscribe, read (deliveries not sent), will")
+                .register(registry).increment();
+    }
+
     public void tlsHandshakeFailed(String listener, String reason) {
         Counter.builder("starling_tls_handshake_failures").tag("listener", listener).tag("reason", reason)
                 .description("TLS handshakes that failed (unknown CA, expired or missing client certificate, "

@@ -25,8 +25,12 @@ final class Attachment {
     private final MqttVersion version;
     private final OutboundAliases aliases;
     private final BrokerMetrics metrics;
+    /** The client's read rights (ACL file): a message it may not read is not sent. */
+    private final java.util.function.Predicate<String> mayRead;
 
-    Attachment(String clientId, Outbound out, MqttVersion version, int clientTopicAliasMaximum, BrokerMetrics metrics) {
+    Attachment(String clientId, Outbound out, MqttVersion version, int clientTopicAliasMaximum, BrokerMetrics metrics,
+               java.util.function.Predicate<String> mayRead) {
+        this.mayRead = mayRead;
         this.clientId = clientId;
         this.out = out;
         this.version = version;
@@ -45,11 +49,15 @@ final class Attachment {
     /**
      * Sends {@code d} with {@code packetId} (0 for QoS 0), DUP set on a re-delivery.
      *
-     * @return false when the PUBLISH exceeds the client's Maximum Packet Size: it is then discarded
-     *         as if delivered [MQTT-3.1.2-25], and counted
+     * @return false when the PUBLISH exceeds the client's Maximum Packet Size, or the client may not
+     *         read its topic: it is then discarded as if delivered [MQTT-3.1.2-25], and counted
      */
     boolean publish(Delivery d, int packetId, boolean dup, long now) {
         Message m = d.message();
+        if (!mayRead.test(m.topic())) {
+            metrics.dropped(DropReason.NOT_AUTHORIZED);
+            return false;
+        }
         String topic = m.topic();
         Properties props = Properties.EMPTY;
         boolean newAlias = false;

@@ -1,5 +1,6 @@
 package io.starling.session;
 
+import io.starling.auth.Acl;
 import io.starling.auth.Authenticator;
 import io.starling.metrics.BrokerMetrics;
 import io.starling.metrics.DropReason;
@@ -58,6 +59,10 @@ public final class MqttProtocol {
     /** Who the authenticator let in (null: anonymous) and on what grounds, checked again on reload. */
     private String authUser;
     private String authGrant;
+    /** What the ACL file lets this client do; compiled at CONNECT and again when the file is reloaded. */
+    private Acl acl = Acl.ALLOW_ALL;
+    /** Denials are logged once per connection at INFO (then at DEBUG) and counted every time. */
+    private boolean denialLogged;
     private final QosZeroPause qosZeroPause;
     private final OrderedReplies replies;
 
@@ -295,6 +300,17 @@ public final class MqttProtocol {
         }
         authUser = d.username() != null ? d.username() : username;
         authGrant = d.grant();
+        acl = services.authorization.forClient(authUser, clientId);
+        if (req.will() != null) {
+            // The will is a publish of this client's: it must be one it may make (as Mosquitto 2.0 checks at CONNECT).
+            Acl.Verdict v = acl.publish(req.will().topic());
+            if (!v.allowed()) {
+                services.metrics.authorizationDenied("will");
+                refuse(new ConnectTerms.Refusal(ReasonCode.NOT_AUTHORIZED, "auth.acl-file" + line(v),
+                        "the will topic '" + req.will().topic() + "' is not one " + who() + " may publish to"));
+                return;
+            }
+        }
         services.registry.connect(this, req);
     }
 
@@ -304,6 +320,9 @@ public final class MqttProtocol {
      * this connection's context.
      */
     void recheckAuthentication() {
+        if (state == State.CONNECTED) {
+            acl = services.authorization.forClient(authUser, clientId); // the ACL file may be the one that changed
+        }
         if (state != State.CONNECTED || authenticator.stillAllowed(authUser, authGrant)) {
             return;
         }
@@ -312,6 +331,37 @@ public final class MqttProtocol {
         services.metrics.authFailure(ReasonCode.NOT_AUTHORIZED);
         lastWord(ReasonCode.NOT_AUTHORIZED, "", "no longer authorized");
         close(true);
+    }
+
+    /** Whether a message on {@code topic} may go to this client (its read rights); checked for every delivery. */
+    boolean mayRead(String topic) {
+        if (acl.allowsAll()) {
+            return true;
+        }
+        Acl.Verdict v = acl.read(topic);
+        if (!v.allowed()) {
+            denied("delivery of a message on '" + topic + "'", v, "read");
+        }
+        return v.allowed();
+    }
+
+    private void denied(String what, Acl.Verdict v, String action) {
+        services.metrics.authorizationDenied(action);
+        String text = "client {} ({}): {} denied to {} [auth.acl-file{}]";
+        if (!denialLogged) {
+            denialLogged = true;
+            log.info(text, clientId, out.remoteAddress(), what, who(), line(v));
+        } else {
+            log.debug(text, clientId, out.remoteAddress(), what, who(), line(v));
+        }
+    }
+
+    private String who() {
+        return authUser == null ? "anonymous clients" : "user '" + authUser + "'";
+    }
+
+    private static String line(Acl.Verdict v) {
+        return v.line() == 0 ? ": no rule allows it" : " line " + v.line();
     }
 
     /**
@@ -459,6 +509,20 @@ public final class MqttProtocol {
         if (name.isSystem() && topic.startsWith("$SYS")) {
             // $SYS is the broker's; clients' publishes there are refused, not routed.
             log.debug("client {}: publish to {} refused", clientId, topic);
+            services.metrics.dropped(DropReason.NOT_AUTHORIZED);
+            if (qos == 1) {
+                qos1Unacknowledged++;
+            } else if (qos == 2) {
+                qos2Unreceived++;
+            }
+            replies.now(() -> acknowledge(p, ReasonCode.NOT_AUTHORIZED));
+            return;
+        }
+        Acl.Verdict allowed = acl.allowsAll() ? null : acl.publish(topic);
+        if (allowed != null && !allowed.allowed()) {
+            // 5.0 hears 0x87 in its PUBACK/PUBREC; 3.1.1 has no such code and gets the positive
+            // acknowledgement [MQTT-3.3.5-2] allows; QoS 0 is dropped. Counted either way.
+            denied("publish to '" + topic + "'", allowed, "publish");
             services.metrics.dropped(DropReason.NOT_AUTHORIZED);
             if (qos == 1) {
                 qos1Unacknowledged++;
@@ -645,6 +709,13 @@ public final class MqttProtocol {
                 onViolation(ProtocolViolation.protocolError("MQTT-3.8.3-4", "No Local on shared subscription "
                         + r.filter()));
                 return;
+            }
+            Acl.Verdict allowed = acl.subscribe(filter);
+            if (!allowed.allowed()) {
+                // Unlike Mosquitto, which accepts every SUBSCRIBE and filters deliveries alone.
+                denied("subscription to '" + r.filter() + "'", allowed, "subscribe");
+                codes[i] = version.isV5() ? ReasonCode.NOT_AUTHORIZED : 0x80;
+                continue;
             }
             Subscription sub = new Subscription(clientId, filter, Math.min(r.qos(), 2), r.noLocal(),
                     r.retainAsPublished(), r.retainHandling(), subscriptionId);

@@ -18,6 +18,7 @@ public final class Services {
     final SessionStore store;
     /** The node's password check, or null without a password file. */
     final io.starling.auth.Authenticator authenticator;
+    final io.starling.auth.Authorization authorization;
     /** Set when the node starts leaving: new connections are refused. */
     volatile boolean leaving;
 
@@ -28,6 +29,8 @@ public final class Services {
         this.router = router;
         this.metrics = metrics;
         this.authenticator = io.starling.auth.Authentication.forConfig(config);
+        this.authorization = config.authAclFile().isEmpty() ? io.starling.auth.Authorization.none()
+                : io.starling.auth.Authorization.of(java.nio.file.Path.of(config.authAclFile()));
         this.registry = new SessionRegistry(this);
         this.transfer = new SessionTransfer(links, clients, registry);
         this.store = new SessionStore(hazelcast.getMap(SessionStore.SESSIONS), hazelcast.getMap(SessionStore.QUEUE),
@@ -44,6 +47,10 @@ public final class Services {
 
     public io.starling.auth.Authenticator authenticator() {
         return authenticator;
+    }
+
+    public io.starling.auth.Authorization authorization() {
+        return authorization;
     }
 
     /** What clients of {@code listener} must prove: its own rules in front of the node's password check. */

@@ -521,8 +521,9 @@ final class Session {
     // ---- connection lifecycle ----
 
     /** Binds a new connection: resends what is in flight, in order and with DUP [MQTT-4.4.0-1]. */
-    void attach(Outbound connection, MqttVersion v, int clientReceiveMaximum, int clientTopicAliasMaximum) {
-        out = new Attachment(clientId, connection, v, clientTopicAliasMaximum, metrics);
+    void attach(Outbound connection, MqttVersion v, int clientReceiveMaximum, int clientTopicAliasMaximum,
+                java.util.function.Predicate<String> mayRead) {
+        out = new Attachment(clientId, connection, v, clientTopicAliasMaximum, metrics, mayRead);
         attaching = false;
         // A failover's grace runs its whole course: clients reconnect more than once while nodes
         // come and go (a balancer's health checks lag), and each time its publishers must wait.

@@ -187,7 +187,7 @@ final class SessionRef implements Subscriber, Mailbox.Handler, Session.Host {
     /** Binds the session to a connection that sent CONNECT (its CONNACK has gone). */
     void attach(MqttProtocol ch) {
         attached = ch;
-        session.attach(ch.outbound(), ch.version(), ch.clientReceiveMaximum(), ch.clientTopicAliasMaximum());
+        session.attach(ch.outbound(), ch.version(), ch.clientReceiveMaximum(), ch.clientTopicAliasMaximum(), ch::mayRead);
     }
 
     /** The attached connection goes (closed, taken over, the node leaves); shared messages go to another member. */

@@ -174,6 +174,11 @@ class TlsIT {
 
     /** Trust in the test CA, and (with {@code client}) a key and certificate to show. */
     static SSLContext sslContext(TestPki.Issued client) throws Exception {
+        return sslContextFor(ca, client);
+    }
+
+    /** Trust in {@code ca}, and (with {@code client}) a key and certificate to show. */
+    static SSLContext sslContextFor(TestPki.Issued ca, TestPki.Issued client) throws Exception {
         KeyStore trust = KeyStore.getInstance("PKCS12");
         trust.load(null, null);
         trust.setCertificateEntry("ca", ca.certificate());

@@ -180,12 +180,12 @@ class SessionTest {
             s.deliver(waiting("m" + i, 1, acks));
         }
         assertTrue(acks.stream().allMatch(Future::succeeded), "journaled: the publishers are answered");
-        s.attach(wire, MqttVersion.V5, 65_535, 0);
+        s.attach(wire, MqttVersion.V5, 65_535, 0, topic -> true);
         assertEquals(List.of("m1", "m2"), wire.publishes(), "the inflight window (2) bounds what is sent");
 
         s.detach();
         Wire again = new Wire();
-        s.attach(again, MqttVersion.V5, 65_535, 0);
+        s.attach(again, MqttVersion.V5, 65_535, 0, topic -> true);
         // [MQTT-4.4.0-1] unacknowledged messages again, in their order, with DUP [MQTT-3.3.1-1]
         assertEquals(List.of("dup:m1", "dup:m2"), again.publishes());
         s.onPuback(((Publish) again.sent.get(0)).packetId());
@@ -195,7 +195,7 @@ class SessionTest {
     @Test
     void aQos2MessageRoutedAgainIsTakenOnceByASessionThatHoldsIt() {
         Session s = session(100, 1, Long.MAX_VALUE, 60);
-        s.attach(wire, MqttVersion.V5, 65_535, 0);
+        s.attach(wire, MqttVersion.V5, 65_535, 0, topic -> true);
         List<Future<Void>> acks = new ArrayList<>();
         Delivery first = waiting("m1", 2, acks);
         Delivery queued = waiting("m2", 2, acks);
@@ -213,7 +213,7 @@ class SessionTest {
     @Test
     void aQos2MessageCompletedBeforeAMoveIsNotTakenAgainWhereTheSessionWent() {
         Session s = session(100, 10, Long.MAX_VALUE, 60);
-        s.attach(wire, MqttVersion.V5, 65_535, 0);
+        s.attach(wire, MqttVersion.V5, 65_535, 0, topic -> true);
         List<Future<Void>> acks = new ArrayList<>();
         Delivery done = waiting("m1", 2, acks);
         s.deliver(done);
@@ -228,7 +228,7 @@ class SessionTest {
         Session moved = session(100, 10, Long.MAX_VALUE, 60);
         moved.importState(st, 0);
         Wire there = new Wire();
-        moved.attach(there, MqttVersion.V5, 65_535, 0);
+        moved.attach(there, MqttVersion.V5, 65_535, 0, topic -> true);
         moved.deliver(new Delivery(done.message(), 2, false, Delivery.NO_IDS, null).withVia(Delivery.ROUTED_AGAIN));
         Delivery fresh = new Delivery(message("m2", 2), 2, false, Delivery.NO_IDS, null).withVia(Delivery.ROUTED_AGAIN);
         moved.deliver(fresh);
@@ -253,7 +253,7 @@ class SessionTest {
         }
         assertEquals(4, g.queued(), "within the grace nothing is dropped");
         assertFalse(held.get(2).isComplete(), "the publisher waits instead (backpressure)");
-        g.attach(wire, MqttVersion.V5, 65_535, 0);
+        g.attach(wire, MqttVersion.V5, 65_535, 0, topic -> true);
         assertEquals(List.of("m1", "m2", "m3", "m4"), wire.publishes());
         assertTrue(held.stream().allMatch(Future::succeeded), "the queue drained: every publisher is answered");
 
@@ -295,7 +295,7 @@ class SessionTest {
     @Test
     void qos2MessagesWaitForTheirIdentifierToBeJournaledAndGoOutInOrderWhateverOrderTheWritesComplete() {
         Session s = session(100, 10, Long.MAX_VALUE, 60);
-        s.attach(wire, MqttVersion.V5, 65_535, 0);
+        s.attach(wire, MqttVersion.V5, 65_535, 0, topic -> true);
         journal.immediate = false;
         List<Future<Void>> acks = new ArrayList<>();
         for (int i = 1; i <= 3; i++) {
@@ -315,7 +315,7 @@ class SessionTest {
     @Test
     void aQos2MessageNotJournaledDoesNotOvertakeOnesStillBeingJournaled() {
         Session s = session(100, 10, Long.MAX_VALUE, 60);
-        s.attach(wire, MqttVersion.V5, 65_535, 0);
+        s.attach(wire, MqttVersion.V5, 65_535, 0, topic -> true);
         journal.immediate = false;
         s.deliver(new Delivery(message("q1", 2), 2, false, Delivery.NO_IDS, null));
         journal.active = false; // the last other node left: nothing is journaled from here on
@@ -328,7 +328,7 @@ class SessionTest {
     @Test
     void afterAReconnectAPubrelBehindAResentPublishWaitsForIt() {
         Session s = session(100, 10, Long.MAX_VALUE, 0);
-        s.attach(wire, MqttVersion.V5, 65_535, 0);
+        s.attach(wire, MqttVersion.V5, 65_535, 0, topic -> true);
         for (int i = 1; i <= 3; i++) {
             s.deliver(new Delivery(message("q" + i, 2), 2, false, Delivery.NO_IDS, null));
         }
@@ -337,7 +337,7 @@ class SessionTest {
         s.onPubrec(ids.get(2), 0); // the client's PUBREC of q2 was lost with the connection
         s.detach();
         Wire again = new Wire();
-        s.attach(again, MqttVersion.V5, 65_535, 0);
+        s.attach(again, MqttVersion.V5, 65_535, 0, topic -> true);
         assertEquals(List.of("PUBREL " + ids.get(0), "dup:q2"), describe(again.sent),
                 "q3's PUBREL waits: a client that delivers on PUBREL would take q3 before q2 (spec 4.6)");
         s.onPubrec(ids.get(1), 0);
@@ -349,7 +349,7 @@ class SessionTest {
         Session s = session(100, 10, Long.MAX_VALUE, 60);
         Delivery queued = new Delivery(message("old", 1), 1, false, Delivery.NO_IDS, null);
         s.importState(new SessionState(60, List.of(), List.of(), List.of(queued), List.of(), null), 1);
-        s.attach(wire, MqttVersion.V5, 65_535, 0);
+        s.attach(wire, MqttVersion.V5, 65_535, 0, topic -> true);
         assertEquals(List.of("old"), wire.publishes());
 
         Message newer = message("new", 1);
@@ -380,7 +380,7 @@ class SessionTest {
     @Test
     void aSessionHandedOverExportsItsFlowsAndGivesBackWhatItsQueueCost() {
         Session s = session(100, 1, Long.MAX_VALUE, 60);
-        s.attach(wire, MqttVersion.V5, 65_535, 0);
+        s.attach(wire, MqttVersion.V5, 65_535, 0, topic -> true);
         for (int i = 1; i <= 3; i++) {
             s.deliver(new Delivery(message("m" + i, 1), 1, false, Delivery.NO_IDS, null));
         }
@@ -407,7 +407,7 @@ class SessionTest {
         Session s = session(100, 10, Long.MAX_VALUE, 60);
         Message expired = new Message("t", new byte[0], 1, false, Properties.EMPTY, 1, "p", 0); // expired in 1970
         s.deliver(new Delivery(expired, 1, false, Delivery.NO_IDS, null));
-        s.attach(wire, MqttVersion.V5, 65_535, 0);
+        s.attach(wire, MqttVersion.V5, 65_535, 0, topic -> true);
         assertEquals(List.of(), wire.publishes(), "[MQTT-3.3.2-5]");
         assertEquals(List.of("keep 1 id 0", "forget 1"), journal.ops);
     }
