@@ -116,7 +116,11 @@ final class MqttConnection extends ChannelInboundHandlerAdapter implements Outbo
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         context.emit(cause, t -> {
-            if (t instanceof io.netty.handler.codec.DecoderException
+            if (t instanceof io.netty.handler.codec.haproxy.HAProxyProtocolException) {
+                log.info("connection {}: no valid PROXY protocol header on the {} listener, which requires one "
+                        + "(listener.{}.proxy-protocol): {}; closing", remoteAddress(), listener, listener, t.getMessage());
+                metrics.connectionRefused(listener, "no_proxy_header");
+            } else if (t instanceof io.netty.handler.codec.DecoderException
                     && t.getCause() instanceof io.netty.handler.ssl.NotSslRecordException) {
                 // What ForeignProtocol sees on a plain port, the other way round.
                 log.info("connection {}: not TLS on the {} listener (plain MQTT on a TLS port?); closing",
@@ -352,9 +356,16 @@ final class MqttConnection extends ChannelInboundHandlerAdapter implements Outbo
     /** How long a connection that was given its last packet waits for its client to close. */
     static final long LINGER_MS = 2_000;
 
-    /** host:port, formatted when a log line asks for it rather than kept per connection. */
+    /**
+     * host:port of the client (from its PROXY header where the listener takes one), formatted when
+     * a log line asks for it rather than kept per connection.
+     */
     @Override
     public String remoteAddress() {
+        String proxied = socket.attr(ProxyHeader.CLIENT).get();
+        if (proxied != null) {
+            return proxied;
+        }
         SocketAddress a = socket.remoteAddress();
         if (a instanceof InetSocketAddress i) {
             return (i.getAddress() == null ? i.getHostString() : i.getAddress().getHostAddress()) + ":" + i.getPort();

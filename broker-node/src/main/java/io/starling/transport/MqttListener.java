@@ -133,10 +133,14 @@ public final class MqttListener extends VerticleBase {
         return true;
     }
 
-    /** What lies between the socket and MQTT on this listener: TLS, then the WebSocket upgrade and frames. */
+    /** What lies between the socket and MQTT on this listener: a PROXY header, TLS, then the WebSocket upgrade and frames. */
     private void layers(io.netty.channel.ChannelPipeline p) {
         BrokerConfig config = services.config();
         long timeoutMillis = TimeUnit.SECONDS.toMillis(config.connectTimeoutSeconds());
+        if (listener.proxyProtocol()) {
+            // Before TLS: a balancer passing TLS through writes the header in the clear.
+            p.addLast(new io.netty.handler.codec.haproxy.HAProxyMessageDecoder(), new ProxyHeader());
+        }
         if (tls != null) {
             io.netty.handler.ssl.SslHandler ssl = tls.current().newHandler(p.channel().alloc());
             ssl.setHandshakeTimeoutMillis(timeoutMillis);

@@ -71,6 +71,11 @@ final class HaproxyProcess implements AutoCloseable {
      * until it listens and counts every server up.
      */
     static HaproxyProcess start(Map<String, Integer> servers) throws IOException, InterruptedException {
+        return start(servers, "");
+    }
+
+    /** As {@link #start(Map)}, each server line with {@code serverOptions} (e.g. " send-proxy-v2 check-send-proxy"). */
+    static HaproxyProcess start(Map<String, Integer> servers, String serverOptions) throws IOException, InterruptedException {
         int port = freePort();
         int statsPort = freePort();
         while (statsPort == port) {
@@ -92,7 +97,7 @@ final class HaproxyProcess implements AutoCloseable {
                 .append("backend brokers\n")
                 .append("  balance roundrobin\n");
         servers.forEach((name, mqttPort) -> cfg.append("  server ").append(name).append(" 127.0.0.1:").append(mqttPort)
-                .append(" check inter 500 fall 2 rise 2\n"));
+                .append(" check inter 500 fall 2 rise 2").append(serverOptions).append('\n'));
         cfg.append("frontend stats\n")
                 .append("  mode http\n")
                 .append("  bind 127.0.0.1:").append(statsPort).append('\n')

@@ -1,0 +1,129 @@
+package io.starling.it;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A listener with the PROXY protocol on, behind a real HAProxy with {@code send-proxy-v2} and
+ * with a v1 header written by hand: the node names each client by its own address (here in the
+ * log line of a refused CONNECT), and a connection without a header is refused and counted.
+ */
+class ProxyProtocolIT {
+    static BrokerFixture broker;
+
+    @BeforeAll
+    static void start() throws Exception {
+        Path dir = Files.createTempDirectory("starling-proxy");
+        Path pw = dir.resolve("passwd");
+        assertEquals(0, io.starling.auth.PasswdCommandTestAccess.run("-c", "-b", pw.toString(), "alice", "a-pw"));
+        broker = new BrokerFixture().with("auth.password-file", pw).with("listener.tcp.proxy-protocol", true);
+        broker.start();
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        if (broker != null) {
+            broker.stop();
+        }
+    }
+
+    /** A 3.1.1 CONNECT with a username and password. */
+    static byte[] connect(String clientId, String user, String password) {
+        ByteArrayOutputStream body = new ByteArrayOutputStream();
+        body.writeBytes(new byte[] {0, 4, 'M', 'Q', 'T', 'T', 4, (byte) 0xC2, 0, 60});
+        for (String s : new String[] {clientId, user, password}) {
+            byte[] b = s.getBytes(StandardCharsets.UTF_8);
+            body.write(b.length >> 8);
+            body.write(b.length & 0xFF);
+            body.writeBytes(b);
+        }
+        ByteArrayOutputStream packet = new ByteArrayOutputStream();
+        packet.write(0x10);
+        int n = body.size();
+        do {
+            int digit = n % 128;
+            n /= 128;
+            packet.write(n > 0 ? digit | 0x80 : digit);
+        } while (n > 0);
+        packet.writeBytes(body.toByteArray());
+        return packet.toByteArray();
+    }
+
+    /** Sends {@code header} then a CONNECT from {@code source}; returns the CONNACK's 4 bytes (or what came before EOF). */
+    static byte[] connectVia(String source, int port, byte[] header, byte[] connect) throws Exception {
+        try (Socket s = new Socket()) {
+            s.bind(new InetSocketAddress(source, 0));
+            s.connect(new InetSocketAddress("127.0.0.1", port), 5000);
+            s.setSoTimeout(5000);
+            OutputStream out = s.getOutputStream();
+            out.write(header);
+            out.write(connect);
+            out.flush();
+            InputStream in = s.getInputStream();
+            return in.readNBytes(4);
+        }
+    }
+
+    @Test
+    void aV1HeaderNamesTheClientInTheLogs() throws Exception {
+        try (LogLines log = new LogLines()) {
+            byte[] header = ("PROXY TCP4 10.1.2.3 127.0.0.1 5555 " + broker.port() + "\r\n").getBytes(StandardCharsets.US_ASCII);
+            byte[] connack = connectVia("127.0.0.1", broker.port(), header, connect("pp-v1", "alice", "wrong"));
+            assertArrayEquals(new byte[] {0x20, 2, 0, 4}, connack, "3.1.1 bad user name or password");
+            assertNotNull(log.await("pp-v1", "10.1.2.3:5555", "refused"), "the log names the proxied address");
+        }
+    }
+
+    @Test
+    void aConnectionWithoutAHeaderIsRefusedAndCounted() throws Exception {
+        double before = broker.metricOrZero("starling_connections_refused_total{listener=\"tcp\",reason=\"no_proxy_header\"}");
+        byte[] answer = connectVia("127.0.0.1", broker.port(), new byte[0], connect("x".repeat(120), "alice", "a-pw"));
+        assertEquals(0, answer.length, "closed without an MQTT answer");
+        assertEquals(before + 1, broker.metric("starling_connections_refused_total{listener=\"tcp\",reason=\"no_proxy_header\"}"));
+    }
+
+    @Test
+    void behindHaproxyWithSendProxyV2EachClientKeepsItsAddress() throws Exception {
+        Assumptions.assumeTrue(HaproxyProcess.installed(), "haproxy not installed (apt-get install haproxy)");
+        Map<String, Integer> servers = new LinkedHashMap<>();
+        servers.put("node1", broker.port());
+        try (HaproxyProcess lb = HaproxyProcess.start(servers, " send-proxy-v2 check-send-proxy");
+             LogLines log = new LogLines()) {
+            byte[] connack = connectVia("127.0.0.5", lb.port(), new byte[0], connect("pp-v2", "alice", "wrong"));
+            assertArrayEquals(new byte[] {0x20, 2, 0, 4}, connack);
+            String line = log.await("pp-v2", "refused");
+            assertNotNull(line);
+            assertTrue(line.contains("(127.0.0.5:"), "the client's own address, not HAProxy's: " + line);
+            try (PahoV5Client sub = PahoV5Client.connect(lb.uri(), "pp-sub", o -> {
+                o.setUserName("alice");
+                o.setPassword("a-pw".getBytes(StandardCharsets.UTF_8));
+            }); PahoV5Client pub = PahoV5Client.connect(lb.uri(), "pp-pub", o -> {
+                o.setUserName("alice");
+                o.setPassword("a-pw".getBytes(StandardCharsets.UTF_8));
+            })) {
+                sub.subscribe("pp/#", 1);
+                pub.publish("pp/x", "through haproxy", 1, false);
+                PahoV5Client.Received r = sub.inbox.poll(5, TimeUnit.SECONDS);
+                assertEquals("through haproxy", r == null ? null : r.text());
+            }
+        }
+    }
+}
