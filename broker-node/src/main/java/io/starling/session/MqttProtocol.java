@@ -509,13 +509,7 @@ public final class MqttProtocol {
         if (name.isSystem() && topic.startsWith("$SYS")) {
             // $SYS is the broker's; clients' publishes there are refused, not routed.
             log.debug("client {}: publish to {} refused", clientId, topic);
-            services.metrics.dropped(DropReason.NOT_AUTHORIZED);
-            if (qos == 1) {
-                qos1Unacknowledged++;
-            } else if (qos == 2) {
-                qos2Unreceived++;
-            }
-            replies.now(() -> acknowledge(p, ReasonCode.NOT_AUTHORIZED));
+            refuseUnauthorized(p);
             return;
         }
         Acl.Verdict allowed = acl.allowsAll() ? null : acl.publish(topic);
@@ -523,13 +517,7 @@ public final class MqttProtocol {
             // 5.0 hears 0x87 in its PUBACK/PUBREC; 3.1.1 has no such code and gets the positive
             // acknowledgement [MQTT-3.3.5-2] allows; QoS 0 is dropped. Counted either way.
             denied("publish to '" + topic + "'", allowed, "publish");
-            services.metrics.dropped(DropReason.NOT_AUTHORIZED);
-            if (qos == 1) {
-                qos1Unacknowledged++;
-            } else if (qos == 2) {
-                qos2Unreceived++;
-            }
-            replies.now(() -> acknowledge(p, ReasonCode.NOT_AUTHORIZED));
+            refuseUnauthorized(p);
             return;
         }
         InboundQos2.Flow known = qos == 2 ? session.inbound.get(p.packetId()) : null;
@@ -613,6 +601,17 @@ public final class MqttProtocol {
         } else {
             input.open(InputGate.UNACKNOWLEDGED);
         }
+    }
+
+    /** A publish this client may not make: not routed, counted, answered 0x87 in its turn (QoS 0: dropped). */
+    private void refuseUnauthorized(Publish p) {
+        services.metrics.dropped(DropReason.NOT_AUTHORIZED);
+        if (p.qos() == 1) {
+            qos1Unacknowledged++;
+        } else if (p.qos() == 2) {
+            qos2Unreceived++;
+        }
+        replies.now(() -> acknowledge(p, ReasonCode.NOT_AUTHORIZED));
     }
 
     private void acknowledge(Publish p, int reasonCode) {
