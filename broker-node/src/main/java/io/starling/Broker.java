@@ -222,9 +222,10 @@ public final class Broker {
         ClusterMember member = broker.member;
         // One verticle per listener: each spreads its connections over every event loop itself.
         List<Future<String>> deployed = new ArrayList<>();
+        io.starling.transport.Admission admission = new io.starling.transport.Admission(effective.limits());
         for (io.starling.config.ListenerConfig l : effective.listeners()) {
-            deployed.add(vertx.deployVerticle(() -> new MqttListener(broker.services, l, broker.tlsContexts.get(l.kind())),
-                    new DeploymentOptions()));
+            deployed.add(vertx.deployVerticle(() -> new MqttListener(broker.services, l, broker.tlsContexts.get(l.kind()),
+                    admission), new DeploymentOptions()));
         }
         Future.all(deployed)
                 .onComplete(ar -> {

@@ -36,7 +36,14 @@ public record BrokerConfig(
         int metricsPort,
         String authPasswordFile,
         boolean authAllowAnonymous,
-        String authAclFile) {
+        String authAclFile,
+        Limits limits) {
+
+    /** Node-wide limits (limits.*); 0 means none. */
+    public record Limits(int maxConnections, int connectRate, int maxTopicLength, int maxTopicLevels,
+                         int maxSubscriptionsPerClient) {
+    }
+
 
     /**
      * A key: its dotted name, default, inclusive range for numbers, and for a string with a fixed
@@ -158,6 +165,16 @@ public record BrokerConfig(
         key("auth.allow-anonymous", false, 0, 0,
                 "with a password file, also allow clients that give no username; without one, allow anonymous "
                         + "clients on a non-loopback listener");
+        key("limits.max-connections", 0, 0, Integer.MAX_VALUE,
+                "connections this node holds at once over all listeners (0: no limit)");
+        key("limits.connect-rate", 0, 0, 1_000_000,
+                "new connections per second this node accepts, bursts up to one second's worth (0: no limit)");
+        key("limits.max-topic-length", 65_535, 1, 65_535,
+                "longest topic name or filter accepted, in UTF-8 bytes");
+        key("limits.max-topic-levels", 128, 0, 65_535,
+                "most levels in a topic name or filter (0: no limit)");
+        key("limits.max-subscriptions-per-client", 0, 0, Integer.MAX_VALUE,
+                "subscriptions one session may hold (0: no limit); more are refused with 0x97 (3.1.1: 0x80)");
         key("auth.acl-file", "", 0, 0,
                 "a Mosquitto ACL file (topic/user/pattern lines): what it does not allow is denied, SUBSCRIBE included");
     }
@@ -200,6 +217,6 @@ public record BrokerConfig(
                 maxKeepAliveSeconds, connectTimeoutSeconds, receiveMaximum, maxInflight, maxQueuedMessages,
                 failoverGraceSeconds, maxQueuedBytes, maxSessionExpirySeconds, topicAliasMaximum, sysIntervalSeconds, clusterName, clusterBindHost,
                 clusterPort, clusterMembers, clusterKubernetesServiceDns, clusterBackupCount, clusterLinkPort,
-                metricsEnabled, metricsHost, metricsPort, authPasswordFile, authAllowAnonymous, authAclFile);
+                metricsEnabled, metricsHost, metricsPort, authPasswordFile, authAllowAnonymous, authAclFile, limits);
     }
 }

@@ -98,7 +98,12 @@ public final class ConfigLoader {
                 ((Long) v.get("metrics.port")).intValue(),
                 (String) v.get("auth.password-file"),
                 (Boolean) v.get("auth.allow-anonymous"),
-                (String) v.get("auth.acl-file"));
+                (String) v.get("auth.acl-file"),
+                new BrokerConfig.Limits(((Long) v.get("limits.max-connections")).intValue(),
+                        ((Long) v.get("limits.connect-rate")).intValue(),
+                        ((Long) v.get("limits.max-topic-length")).intValue(),
+                        ((Long) v.get("limits.max-topic-levels")).intValue(),
+                        ((Long) v.get("limits.max-subscriptions-per-client")).intValue()));
         if (!config.clusterKubernetesServiceDns().isEmpty() && !config.clusterMemberList().isEmpty()) {
             throw new ConfigException("cluster.members and cluster.kubernetes-service-dns are both set: "
                     + "choose one way for members to find each other");

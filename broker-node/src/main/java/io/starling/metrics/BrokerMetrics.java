@@ -233,6 +233,13 @@ public final class BrokerMetrics {
     }
 
     /** A connection whose first bytes were another protocol (tls, http, proxy): closed unanswered. */
+    /** Something refused for a limit: max-topic-length, max-topic-levels, max-subscriptions-per-client. */
+    public void limitReached(String limit) {
+        Counter.builder("starling_limit_refusals").tag("limit", limit)
+                .description("publishes and subscriptions refused for a limit (limits.*)")
+                .register(registry).increment();
+    }
+
     /** Something the ACL file does not allow: action publish, subscribe, read (a delivery) or will. */
     public void authorizationDenied(String action) {
         Counter.builder("starling_authorization_denials").tag("action", action)

@@ -21,8 +21,10 @@ public enum DropReason {
     SESSION_ENDED("session_ended"),
     /** Routed to a session that no longer exists on this node. */
     NO_SESSION("no_session"),
-    /** A client published to $SYS. */
+    /** A client published to $SYS, or where the ACL file does not let it. */
     NOT_AUTHORIZED("not_authorized"),
+    /** Its topic was longer or deeper than limits.max-topic-length / limits.max-topic-levels. */
+    TOPIC_LIMIT("topic_limit"),
     /** The link to the node that should get a QoS 0 message was down. */
     LINK_UNAVAILABLE("link_unavailable"),
     /** A shared subscription's group had no member left to take the message. */

@@ -509,7 +509,13 @@ public final class MqttProtocol {
         if (name.isSystem() && topic.startsWith("$SYS")) {
             // $SYS is the broker's; clients' publishes there are refused, not routed.
             log.debug("client {}: publish to {} refused", clientId, topic);
-            refuseUnauthorized(p);
+            refusePublish(p, ReasonCode.NOT_AUTHORIZED, DropReason.NOT_AUTHORIZED);
+            return;
+        }
+        String tooBig = overTopicLimits(topic);
+        if (tooBig != null) {
+            limitReached("publish to a topic " + tooBig, tooBig.startsWith("longer") ? "max-topic-length" : "max-topic-levels");
+            refusePublish(p, ReasonCode.TOPIC_NAME_INVALID, DropReason.TOPIC_LIMIT);
             return;
         }
         Acl.Verdict allowed = acl.allowsAll() ? null : acl.publish(topic);
@@ -517,7 +523,7 @@ public final class MqttProtocol {
             // 5.0 hears 0x87 in its PUBACK/PUBREC; 3.1.1 has no such code and gets the positive
             // acknowledgement [MQTT-3.3.5-2] allows; QoS 0 is dropped. Counted either way.
             denied("publish to '" + topic + "'", allowed, "publish");
-            refuseUnauthorized(p);
+            refusePublish(p, ReasonCode.NOT_AUTHORIZED, DropReason.NOT_AUTHORIZED);
             return;
         }
         InboundQos2.Flow known = qos == 2 ? session.inbound.get(p.packetId()) : null;
@@ -603,15 +609,54 @@ public final class MqttProtocol {
         }
     }
 
-    /** A publish this client may not make: not routed, counted, answered 0x87 in its turn (QoS 0: dropped). */
-    private void refuseUnauthorized(Publish p) {
-        services.metrics.dropped(DropReason.NOT_AUTHORIZED);
+    /**
+     * A publish the broker will not take from this client ($SYS, the ACL file, a topic limit): not
+     * routed, counted, answered with {@code reasonCode} in its turn (3.1.1, which has no codes:
+     * the positive acknowledgement [MQTT-3.3.5-2] allows; QoS 0: dropped).
+     */
+    private void refusePublish(Publish p, int reasonCode, DropReason why) {
+        services.metrics.dropped(why);
         if (p.qos() == 1) {
             qos1Unacknowledged++;
         } else if (p.qos() == 2) {
             qos2Unreceived++;
         }
-        replies.now(() -> acknowledge(p, ReasonCode.NOT_AUTHORIZED));
+        replies.now(() -> acknowledge(p, reasonCode));
+    }
+
+    /** Why a topic name or filter is over limits.max-topic-length / max-topic-levels, or null. */
+    private String overTopicLimits(String topic) {
+        io.starling.config.BrokerConfig.Limits l = services.config.limits();
+        if (topic.length() > l.maxTopicLength() / 3) { // a char is at most 3 UTF-8 bytes (a pair 4 for 2 chars)
+            int bytes = topic.getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+            if (bytes > l.maxTopicLength()) {
+                return "longer than limits.max-topic-length (" + bytes + " > " + l.maxTopicLength() + " bytes)";
+            }
+        }
+        if (l.maxTopicLevels() > 0) {
+            int levels = 1;
+            for (int i = 0; i < topic.length(); i++) {
+                if (topic.charAt(i) == '/') {
+                    levels++;
+                }
+            }
+            if (levels > l.maxTopicLevels()) {
+                return "deeper than limits.max-topic-levels (" + levels + " > " + l.maxTopicLevels() + " levels)";
+            }
+        }
+        return null;
+    }
+
+    /** A limit refused something: logged once per connection at INFO (then DEBUG), counted always. */
+    private void limitReached(String what, String limit) {
+        services.metrics.limitReached(limit);
+        String text = "client {} ({}): {} refused [limits.{}]";
+        if (!denialLogged) {
+            denialLogged = true;
+            log.info(text, clientId, out.remoteAddress(), what, limit);
+        } else {
+            log.debug(text, clientId, out.remoteAddress(), what, limit);
+        }
     }
 
     private void acknowledge(Publish p, int reasonCode) {
@@ -708,6 +753,21 @@ public final class MqttProtocol {
                 onViolation(ProtocolViolation.protocolError("MQTT-3.8.3-4", "No Local on shared subscription "
                         + r.filter()));
                 return;
+            }
+            String tooBig = overTopicLimits(r.filter());
+            if (tooBig != null) {
+                limitReached("subscription to a filter " + tooBig, tooBig.startsWith("longer") ? "max-topic-length"
+                        : "max-topic-levels");
+                codes[i] = version.isV5() ? ReasonCode.TOPIC_FILTER_INVALID : 0x80;
+                continue;
+            }
+            int maxSubscriptions = services.config.limits().maxSubscriptionsPerClient();
+            if (maxSubscriptions > 0 && session().subscriptions.size() >= maxSubscriptions
+                    && !session().subscriptions.containsKey(filter.value())) {
+                limitReached("subscription to '" + r.filter() + "' (already " + session().subscriptions.size()
+                        + ")", "max-subscriptions-per-client");
+                codes[i] = version.isV5() ? ReasonCode.QUOTA_EXCEEDED : 0x80;
+                continue;
             }
             Acl.Verdict allowed = acl.subscribe(filter);
             if (!allowed.allowed()) {

@@ -38,6 +38,8 @@ public final class MqttListener extends VerticleBase {
     /** Null for a listener without TLS. */
     private final TlsContext tls;
     private final io.starling.auth.Authenticator authenticator;
+    /** The node's limits, shared by its listeners. */
+    private final Admission admission;
     /** Connections open now, for listener.*.max-connections; touched from every event loop. */
     private final java.util.concurrent.atomic.AtomicInteger open = new java.util.concurrent.atomic.AtomicInteger();
     /** One per event loop that has had a connection. */
@@ -62,8 +64,9 @@ public final class MqttListener extends VerticleBase {
         }
     }
 
-    public MqttListener(Services services, ListenerConfig listener, TlsContext tls) {
+    public MqttListener(Services services, ListenerConfig listener, TlsContext tls, Admission admission) {
         this.services = services;
+        this.admission = admission;
         this.listener = listener;
         this.tls = tls;
         this.authenticator = services.authenticatorFor(listener);
@@ -92,6 +95,7 @@ public final class MqttListener extends VerticleBase {
                         self[0] = new MqttConnection(ch, services, listener.name(), authenticator, loop.context, () -> {
                             loop.connections.remove(self[0]);
                             open.decrementAndGet();
+                            admission.closed();
                         });
                         loop.connections.add(self[0]);
                         layers(ch.pipeline());
@@ -119,19 +123,37 @@ public final class MqttListener extends VerticleBase {
         return bound.future();
     }
 
-    /** Under listener.*.max-connections: counted; over it, closed at once, logged and counted. */
+    /**
+     * Under listener.*.max-connections and the node's limits (limits.max-connections,
+     * limits.connect-rate): counted; over one, closed at once (before any byte is read, so it
+     * costs no TLS handshake), logged and counted.
+     */
     private boolean admit(io.netty.channel.Channel ch) {
         int n = open.incrementAndGet();
-        if (listener.maxConnections() > 0 && n > listener.maxConnections()) {
-            open.decrementAndGet();
-            services.metrics().connectionRefused(listener.name(), "max-connections");
-            log.warn("{} listener: connection from {} refused: listener.{}.max-connections ({}) reached",
-                    listener.name(), ch.remoteAddress(), listener.name(), listener.maxConnections());
-            ch.close();
-            return false;
+        String refused = listener.maxConnections() > 0 && n > listener.maxConnections() ? "listener.max-connections" : null;
+        if (refused == null) {
+            String node = admission.admit(System.nanoTime());
+            refused = node == null ? null : "limits." + node;
         }
-        return true;
+        if (refused == null) {
+            return true;
+        }
+        open.decrementAndGet();
+        services.metrics().connectionRefused(listener.name(), refused);
+        String key = refused.startsWith("listener.") ? "listener." + listener.name() + refused.substring(8) : refused;
+        // At DEBUG after the first: a storm of refusals must not become a storm of log lines.
+        if (refusalsLogged++ < 1 || refusalsLogged % 1000 == 0) {
+            log.warn("{} listener: connection from {} refused: {} reached ({} refused so far on this listener)",
+                    listener.name(), ch.remoteAddress(), key, refusalsLogged);
+        } else {
+            log.debug("{} listener: connection from {} refused: {} reached", listener.name(), ch.remoteAddress(), key);
+        }
+        ch.close();
+        return false;
     }
+
+    /** Refusals so far; racy across event loops, which costs at most a log line more or less. */
+    private volatile int refusalsLogged;
 
     /** What lies between the socket and MQTT on this listener: a PROXY header, TLS, then the WebSocket upgrade and frames. */
     private void layers(io.netty.channel.ChannelPipeline p) {
