@@ -51,23 +51,31 @@ public final class Acl {
         return topic(TopicName.of(topic), true);
     }
 
+    private static final Verdict ALLOWED = new Verdict(true, 0);
+    private static final Verdict NOTHING_ALLOWS = new Verdict(false, 0);
+
+    /** Checked for every delivery under an ACL file: no allocation but the verdict of a matching rule. */
     private Verdict topic(TopicName topic, boolean read) {
         if (own == null) {
-            return new Verdict(true, 0);
+            return ALLOWED;
         }
-        for (List<Compiled> group : List.of(own, patterns)) {
-            for (Compiled c : group) {
-                if (c.access == AclFile.Access.DENY && c.filter.matches(topic)) {
-                    return new Verdict(false, c.line);
-                }
-            }
-            for (Compiled c : group) {
-                if ((read ? c.access.read : c.access.write) && c.filter.matches(topic)) {
-                    return new Verdict(true, c.line);
-                }
+        Verdict v = topic(own, topic, read);
+        return v != null ? v : (v = topic(patterns, topic, read)) != null ? v : NOTHING_ALLOWS;
+    }
+
+    /** One group's decision: a matching deny, then a matching allow, else null (the next group decides). */
+    private static Verdict topic(List<Compiled> group, TopicName topic, boolean read) {
+        for (Compiled c : group) {
+            if (c.access == AclFile.Access.DENY && c.filter.matches(topic)) {
+                return new Verdict(false, c.line);
             }
         }
-        return new Verdict(false, 0);
+        for (Compiled c : group) {
+            if ((read ? c.access.read : c.access.write) && c.filter.matches(topic)) {
+                return new Verdict(true, c.line);
+            }
+        }
+        return null;
     }
 
     /** Whether {@code filter} (without its $share/group/ prefix) may be subscribed to. */

@@ -232,39 +232,45 @@ public final class BrokerMetrics {
         internalErrors.increment();
     }
 
-    /** A connection whose first bytes were another protocol (tls, http, proxy): closed unanswered. */
+    /** Counters with labels known only when they first happen, by name and label values; created once each. */
+    private final java.util.concurrent.ConcurrentHashMap<String, Counter> labelled = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /** The counter {@code name} with {@code tags} (key, value, ...), registered on its first use and then reused. */
+    private Counter labelled(String name, String description, String... tags) {
+        return labelled.computeIfAbsent(name + '\0' + String.join("\0", tags),
+                k -> Counter.builder(name).tags(tags).description(description).register(registry));
+    }
+
     /** Something refused for a limit: max-topic-length, max-topic-levels, max-subscriptions-per-client. */
     public void limitReached(String limit) {
-        Counter.builder("starling_limit_refusals").tag("limit", limit)
-                .description("publishes and subscriptions refused for a limit (limits.*)")
-                .register(registry).increment();
+        labelled("starling_limit_refusals", "publishes and subscriptions refused for a limit (limits.*)",
+                "limit", limit).increment();
     }
 
     /** Something the ACL file does not allow: action publish, subscribe, read (a delivery) or will. */
     public void authorizationDenied(String action) {
-        Counter.builder("starling_authorization_denials").tag("action", action)
-                .description("operations the ACL file does not allow: publish, subscribe, read (deliveries not sent), will")
-                .register(registry).increment();
+        labelled("starling_authorization_denials",
+                "operations the ACL file does not allow: publish, subscribe, read (deliveries not sent), will",
+                "action", action).increment();
     }
 
     public void tlsHandshakeFailed(String listener, String reason) {
-        Counter.builder("starling_tls_handshake_failures").tag("listener", listener).tag("reason", reason)
-                .description("TLS handshakes that failed (unknown CA, expired or missing client certificate, "
-                        + "no common protocol or cipher, timeout)")
-                .register(registry).increment();
+        labelled("starling_tls_handshake_failures", "TLS handshakes that failed (unknown CA, expired or missing "
+                + "client certificate, no common protocol or cipher, timeout)", "listener", listener, "reason", reason)
+                .increment();
     }
 
     /** A connection closed as soon as accepted, for a limit ({@code reason}) of its listener or node. */
     public void connectionRefused(String listener, String reason) {
-        Counter.builder("starling_connections_refused").tag("listener", listener).tag("reason", reason)
-                .description("connections closed as soon as they were accepted, for a limit")
-                .register(registry).increment();
+        labelled("starling_connections_refused", "connections closed as soon as they were accepted, for a limit",
+                "listener", listener, "reason", reason).increment();
     }
 
+    /** A connection whose first bytes were another protocol (tls, http, proxy, plain): closed unanswered. */
     public void foreignProtocol(String protocol) {
-        Counter.builder("starling_foreign_protocol_connections").tag("protocol", protocol)
-                .description("connections to an MQTT listener that began in another protocol (TLS, HTTP, PROXY), closed")
-                .register(registry).increment();
+        labelled("starling_foreign_protocol_connections",
+                "connections to an MQTT listener that began in another protocol (TLS, HTTP, PROXY), closed",
+                "protocol", protocol).increment();
     }
 
     /**
