@@ -88,6 +88,12 @@ public record BrokerConfig(
             choice(p + "allow-anonymous", "", "clients without a username may connect on this listener "
                     + "(empty: auth.allow-anonymous, or true on loopback without a password file)", "", "true", "false");
             key(p + "max-connections", 0, 0, Integer.MAX_VALUE, "connections this listener holds at once (0: no limit)");
+            key(p + "connect-rate", 0, 0, 1_000_000, "new connections per second this listener accepts, besides "
+                    + "limits.connect-rate (0: no limit of its own)");
+            key(p + "client-messages-rate", -1, -1, Integer.MAX_VALUE, "PUBLISH packets per second one client may "
+                    + "send on this listener (-1: limits.client-messages-rate; 0: no limit)");
+            key(p + "client-bytes-rate", -1, -1, Long.MAX_VALUE, "topic and payload bytes per second one client may "
+                    + "publish on this listener (-1: limits.client-bytes-rate; 0: no limit)");
             if (k.secure) {
                 boolean inherit = k == ListenerConfig.Kind.WSS;
                 String same = inherit ? " (empty: as listener.tls)" : "";
@@ -169,6 +175,11 @@ public record BrokerConfig(
                 "connections this node holds at once over all listeners (0: no limit)");
         key("limits.connect-rate", 0, 0, 1_000_000,
                 "new connections per second this node accepts, bursts up to one second's worth (0: no limit)");
+        key("limits.client-messages-rate", 0, 0, Integer.MAX_VALUE,
+                "PUBLISH packets per second one client may send, bursts up to one second's worth (0: no limit); "
+                        + "a client over it is not read until it is within it again, its QoS 1/2 acknowledged late");
+        key("limits.client-bytes-rate", 0, 0, Long.MAX_VALUE,
+                "topic and payload bytes per second one client may publish, as limits.client-messages-rate (0: no limit)");
         key("limits.max-topic-length", 65_535, 1, 65_535,
                 "longest topic name or filter accepted, in UTF-8 bytes");
         key("limits.max-topic-levels", 128, 0, 65_535,

@@ -9,9 +9,25 @@ package io.starling.config;
  *                         certificate) may connect here
  * @param maxConnections   connections this listener holds at once (0: no limit of its own)
  * @param tls              certificates and client-certificate policy; null for tcp and ws
+ * @param rates            how fast connections may come and clients may publish here
  */
 public record ListenerConfig(Kind kind, String host, int port, String path, boolean proxyProtocol,
-                             boolean allowAnonymous, int maxConnections, TlsSettings tls) {
+                             boolean allowAnonymous, int maxConnections, TlsSettings tls, Rates rates) {
+
+    /**
+     * @param connectRate        new connections per second on this listener, besides the node's limits.connect-rate (0: none)
+     * @param clientMessagesRate PUBLISH packets per second one client may send (0: none); the node's
+     *                           limits.client-messages-rate unless the listener sets its own
+     * @param clientBytesRate    topic and payload bytes per second one client may publish (0: none)
+     */
+    public record Rates(int connectRate, long clientMessagesRate, long clientBytesRate) {
+        public static final Rates NONE = new Rates(0, 0, 0);
+    }
+
+    public ListenerConfig(Kind kind, String host, int port, String path, boolean proxyProtocol,
+                          boolean allowAnonymous, int maxConnections, TlsSettings tls) {
+        this(kind, host, port, path, proxyProtocol, allowAnonymous, maxConnections, tls, Rates.NONE);
+    }
 
     /** The four kinds of listener and their usual ports (IANA: 1883 and 8883; 8083/8084 by custom). */
     public enum Kind {
@@ -48,6 +64,6 @@ public record ListenerConfig(Kind kind, String host, int port, String path, bool
     }
 
     public ListenerConfig withPort(int newPort) {
-        return new ListenerConfig(kind, host, newPort, path, proxyProtocol, allowAnonymous, maxConnections, tls);
+        return new ListenerConfig(kind, host, newPort, path, proxyProtocol, allowAnonymous, maxConnections, tls, rates);
     }
 }

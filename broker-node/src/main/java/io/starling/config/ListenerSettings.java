@@ -52,7 +52,7 @@ final class ListenerSettings {
                         + p + "allow-anonymous: true (or auth.allow-anonymous: true) to accept anonymous clients there");
             }
             out.add(new ListenerConfig(k, host, port, path, (Boolean) v.get(p + "proxy-protocol"), allowAnonymous,
-                    ((Long) v.get(p + "max-connections")).intValue(), tls));
+                    ((Long) v.get(p + "max-connections")).intValue(), tls, rates(v, p)));
         }
         if (out.isEmpty()) {
             throw new ConfigException("every listener is off (listener.tcp.enabled is false and no other is enabled): "
@@ -66,6 +66,15 @@ final class ListenerSettings {
             }
         }
         return List.copyOf(out);
+    }
+
+    /** The listener's rates: its own where it sets them (not -1), else the node's. */
+    private static ListenerConfig.Rates rates(Map<String, Object> v, String p) {
+        long messages = (Long) v.get(p + "client-messages-rate");
+        long bytes = (Long) v.get(p + "client-bytes-rate");
+        return new ListenerConfig.Rates(((Long) v.get(p + "connect-rate")).intValue(),
+                messages >= 0 ? messages : (Long) v.get("limits.client-messages-rate"),
+                bytes >= 0 ? bytes : (Long) v.get("limits.client-bytes-rate"));
     }
 
     /** A TLS listener's settings; with {@code parent}, empty values are taken from the parent's keys. */

@@ -247,6 +247,12 @@ public final class BrokerMetrics {
                 "limit", limit).increment();
     }
 
+    /** A client went over its limits.client-messages-rate / client-bytes-rate and is not read until within it. */
+    public void throttled(String limit) {
+        labelled("starling_clients_throttled", "times a client's input was paused for publishing faster than its rate",
+                "limit", limit).increment();
+    }
+
     /** Something the ACL file does not allow: action publish, subscribe, read (a delivery) or will. */
     public void authorizationDenied(String action) {
         labelled("starling_authorization_denials",

@@ -25,6 +25,8 @@ public enum DropReason {
     NOT_AUTHORIZED("not_authorized"),
     /** Its topic was longer or deeper than limits.max-topic-length / limits.max-topic-levels. */
     TOPIC_LIMIT("topic_limit"),
+    /** A QoS 0 publish from a client that owed more than a second over its rate (limits.client-*-rate). */
+    RATE_LIMIT("rate_limit"),
     /** The link to the node that should get a QoS 0 message was down. */
     LINK_UNAVAILABLE("link_unavailable"),
     /** A shared subscription's group had no member left to take the message. */

@@ -64,6 +64,9 @@ public final class MqttProtocol {
     /** Denials are logged once per connection at INFO (then at DEBUG) and counted every time. */
     private boolean denialLogged;
     private final QosZeroPause qosZeroPause;
+    /** The listener's per-client rates; null when it has none. */
+    private final RatePause ratePause;
+    private boolean throttleLogged;
     private final OrderedReplies replies;
 
     private State state = State.AWAIT_CONNECT;
@@ -89,7 +92,8 @@ public final class MqttProtocol {
     /** Packets that came between CONNECT and CONNACK: smallest size, not ArrayDeque's 16 slots. */
     private final ArrayDeque<Packet> heldUntilAttached = new ArrayDeque<>(0);
 
-    public MqttProtocol(Outbound out, Services services, Authenticator authenticator, ContextInternal context,
+    public MqttProtocol(Outbound out, Services services, Authenticator authenticator,
+                        io.starling.config.ListenerConfig.Rates rates, ContextInternal context,
                         Runnable pauseInput, Runnable resumeInput) {
         this.out = out;
         this.services = services;
@@ -97,6 +101,7 @@ public final class MqttProtocol {
         this.context = context;
         this.input = new InputGate(pauseInput, resumeInput);
         this.qosZeroPause = new QosZeroPause(services.vertx, context, input);
+        this.ratePause = RatePause.of(rates, services.vertx, input, this::overRate);
         this.replies = new OrderedReplies(context);
         this.inboundAliases = new InboundAliases(services.config.topicAliasMaximum());
         this.qos2Routing = new OrderedQos2Routing(task -> onContext(() -> {
@@ -246,6 +251,9 @@ public final class MqttProtocol {
         State was = state;
         state = State.CLOSED;
         replies.close();
+        if (ratePause != null) {
+            ratePause.close();
+        }
         if (was == State.CONNECTED && ref != null) {
             ref.connectionLost(this, publishWillOnClose, expirySeconds);
         }
@@ -406,6 +414,9 @@ public final class MqttProtocol {
             services.metrics.protocolError(ReasonCode.PACKET_TOO_LARGE);
             state = State.CLOSED;
             replies.close();
+        if (ratePause != null) {
+            ratePause.close();
+        }
             out.close();
             ref.attached = this;
             ref.session.attaching = false;
@@ -428,6 +439,9 @@ public final class MqttProtocol {
                 out.remoteAddress());
         state = State.CLOSED;
         replies.close();
+        if (ratePause != null) {
+            ratePause.close();
+        }
         out.close();
     }
 
@@ -454,6 +468,9 @@ public final class MqttProtocol {
         ref = null; // the session has been detached from this connection already
         state = State.CLOSED;
         replies.close();
+        if (ratePause != null) {
+            ratePause.close();
+        }
         out.close();
     }
 
@@ -505,6 +522,13 @@ public final class MqttProtocol {
                                 + " QoS 1 and 2 publishes unacknowledged"));
                 return;
             }
+        }
+        if (ratePause != null && !ratePause.take(topic.length() + p.payload().length, qos > 0)) {
+            // Read while the client already owed more than a second's worth: one socket read's
+            // tail at most, since its input stopped being read when it began to owe.
+            limitReached("publish faster than its rate", ratePause.over().key);
+            refusePublish(p, ReasonCode.QUOTA_EXCEEDED, DropReason.RATE_LIMIT);
+            return;
         }
         if (name.isSystem() && topic.startsWith("$SYS")) {
             // $SYS is the broker's; clients' publishes there are refused, not routed.
@@ -571,6 +595,11 @@ public final class MqttProtocol {
             }));
         }
         unacknowledgedChanged();
+        if (ratePause != null) {
+            // Over its rate, a client hears of its publish once it has paid for it (issue 10).
+            Future<Void> paid = ratePause.paid();
+            reached = reached.compose(n -> paid.map(n));
+        }
         // The answer waits until every node the message went to has accepted it.
         replies.after(reached, (n, failure) -> {
             if (failure != null) {
@@ -648,6 +677,19 @@ public final class MqttProtocol {
     }
 
     /** A limit refused something: logged once per connection at INFO (then DEBUG), counted always. */
+    /** The client began to owe: its input is paused until it has paid; counted, logged once per connection. */
+    private void overRate(InboundRate.Limit limit) {
+        services.metrics.throttled(limit.key);
+        String text = "client {} ({}): publishing faster than limits.{} (or its listener's): not read until within it, "
+                + "QoS 1/2 acknowledged late";
+        if (!throttleLogged) {
+            throttleLogged = true;
+            log.info(text, clientId, out.remoteAddress(), limit.key);
+        } else {
+            log.debug(text, clientId, out.remoteAddress(), limit.key);
+        }
+    }
+
     private void limitReached(String what, String limit) {
         services.metrics.limitReached(limit);
         String text = "client {} ({}): {} refused [limits.{}]";

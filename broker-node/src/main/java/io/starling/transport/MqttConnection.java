@@ -71,16 +71,16 @@ final class MqttConnection extends ChannelInboundHandlerAdapter implements Outbo
     private boolean flushPending;
     private final Runnable flushTask = this::flush;
 
-    MqttConnection(io.netty.channel.Channel socket, Services services, String listener,
+    MqttConnection(io.netty.channel.Channel socket, Services services, io.starling.config.ListenerConfig listener,
                    io.starling.auth.Authenticator authenticator, ContextInternal context, Runnable onClosed) {
         this.socket = socket;
-        this.listener = listener;
+        this.listener = listener.name();
         this.context = context;
         this.metrics = services.metrics();
         this.onClosed = onClosed;
         this.decoder = new PacketDecoder(services.config().maxPacketSize());
-        this.protocol = new MqttProtocol(this, services, authenticator, context, () -> setAutoRead(false),
-                () -> setAutoRead(true));
+        this.protocol = new MqttProtocol(this, services, authenticator, listener.rates(), context,
+                () -> setAutoRead(false), () -> setAutoRead(true));
         socket.remoteAddress(); // Netty keeps it from here on, also after the close, for the logs
         metrics.connectionOpened();
     }

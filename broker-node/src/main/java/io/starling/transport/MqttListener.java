@@ -40,6 +40,8 @@ public final class MqttListener extends VerticleBase {
     private final io.starling.auth.Authenticator authenticator;
     /** The node's limits, shared by its listeners. */
     private final Admission admission;
+    /** listener.*.connect-rate, taken before the node's. */
+    private final ConnectRate connectRate;
     /** Connections open now, for listener.*.max-connections; touched from every event loop. */
     private final java.util.concurrent.atomic.AtomicInteger open = new java.util.concurrent.atomic.AtomicInteger();
     /** One per event loop that has had a connection. */
@@ -67,6 +69,7 @@ public final class MqttListener extends VerticleBase {
     public MqttListener(Services services, ListenerConfig listener, TlsContext tls, Admission admission) {
         this.services = services;
         this.admission = admission;
+        this.connectRate = new ConnectRate(listener.rates().connectRate());
         this.listener = listener;
         this.tls = tls;
         this.authenticator = services.authenticatorFor(listener);
@@ -92,7 +95,7 @@ public final class MqttListener extends VerticleBase {
                         }
                         Loop loop = loops.computeIfAbsent(ch.eventLoop(), Loop::new);
                         MqttConnection[] self = new MqttConnection[1];
-                        self[0] = new MqttConnection(ch, services, listener.name(), authenticator, loop.context, () -> {
+                        self[0] = new MqttConnection(ch, services, listener, authenticator, loop.context, () -> {
                             loop.connections.remove(self[0]);
                             open.decrementAndGet();
                             admission.closed();
@@ -124,15 +127,17 @@ public final class MqttListener extends VerticleBase {
     }
 
     /**
-     * Under listener.*.max-connections and the node's limits (limits.max-connections,
+     * Under listener.*.max-connections, listener.*.connect-rate and the node's limits (limits.max-connections,
      * limits.connect-rate): counted; over one, closed at once (before any byte is read, so it
      * costs no TLS handshake), logged and counted.
      */
     private boolean admit(io.netty.channel.Channel ch) {
         int n = open.incrementAndGet();
-        String refused = listener.maxConnections() > 0 && n > listener.maxConnections() ? "listener.max-connections" : null;
+        long now = System.nanoTime();
+        String refused = listener.maxConnections() > 0 && n > listener.maxConnections() ? "listener.max-connections"
+                : !connectRate.take(now) ? "listener.connect-rate" : null;
         if (refused == null) {
-            String node = admission.admit(System.nanoTime());
+            String node = admission.admit(now);
             refused = node == null ? null : "limits." + node;
         }
         if (refused == null) {

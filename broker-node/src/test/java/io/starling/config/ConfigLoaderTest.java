@@ -342,4 +342,15 @@ class ConfigLoaderTest {
                 "STARLING_LISTENER_TLS_CA_FILE", ca.toString(), "STARLING_LISTENER_TLS_CLIENT_AUTH", "required"));
         assertFalse(c.listeners().get(0).allowAnonymous());
     }
+
+    @Test
+    void aListenerTakesTheNodesClientRatesUnlessItSetsItsOwn() throws Exception {
+        BrokerConfig c = ConfigLoader.load(yaml("limits:\n  client-messages-rate: 50\n  client-bytes-rate: 10000\n"
+                + "listener:\n  ws:\n    enabled: true\n    port: 0\n    client-messages-rate: 0\n    connect-rate: 5\n"),
+                Map.of("STARLING_LISTENER_WS_CLIENT_BYTES_RATE", "2000"));
+        ListenerConfig.Rates tcp = c.listener(ListenerConfig.Kind.TCP).orElseThrow().rates();
+        ListenerConfig.Rates ws = c.listener(ListenerConfig.Kind.WS).orElseThrow().rates();
+        assertEquals(new ListenerConfig.Rates(0, 50, 10_000), tcp);
+        assertEquals(new ListenerConfig.Rates(5, 0, 2000), ws, "0 is the listener's own: no limit there");
+    }
 }

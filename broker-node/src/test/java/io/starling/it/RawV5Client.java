@@ -190,6 +190,12 @@ final class RawV5Client implements AutoCloseable {
                 reasonCode, d.reasonCode(), d.properties()));
     }
 
+    /** Writes bytes as they are, in one write (e.g. many packets at once, or malformed ones). */
+    void sendRaw(byte[] bytes) throws IOException {
+        out.write(bytes);
+        out.flush();
+    }
+
     void send(Packet p) throws IOException {
         out.write(PacketEncoder.encode(p, MqttVersion.V5).getBytes());
         out.flush();

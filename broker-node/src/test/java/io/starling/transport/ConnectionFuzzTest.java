@@ -211,9 +211,9 @@ class ConnectionFuzzTest {
 
         void start() {
             channel = new EmbeddedChannel();
-            MqttConnection connection = new MqttConnection(channel, Node.SERVICES, "tcp",
-                    Node.SERVICES.authenticatorFor(Node.SERVICES.config().listener(io.starling.config.ListenerConfig.Kind.TCP).orElseThrow()),
-                    Node.CONTEXT, () -> { });
+            io.starling.config.ListenerConfig tcp = Node.SERVICES.config().listener(io.starling.config.ListenerConfig.Kind.TCP).orElseThrow();
+            MqttConnection connection = new MqttConnection(channel, Node.SERVICES, tcp,
+                    Node.SERVICES.authenticatorFor(tcp), Node.CONTEXT, () -> { });
             channel.pipeline().addLast(connection);
             pump();
         }
