@@ -55,6 +55,7 @@ public final class Broker {
     private final SysPublisher sys;
     private final ClusterMember member;
 
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(Broker.class);
     private final NodeLinks links;
     private final Monitoring monitoring;
     /** Files reloaded while the node runs (the password file), on change and on SIGHUP. */
@@ -145,6 +146,13 @@ public final class Broker {
                 }
             }
         }
+        io.starling.config.BrokerConfig.LinkTlsFiles linkTls = config.clusterLinkTls();
+        if (linkTls.enabled()) {
+            log.info("node links: mutual TLS, presenting {}", io.starling.transport.LinkTlsFiles.subject(linkTls));
+            for (String f : java.util.List.of(linkTls.certFile(), linkTls.keyFile(), linkTls.caFile())) {
+                watchedFiles.watch(java.nio.file.Path.of(f), "node links' TLS file", file -> reloadLinkTls(linkTls));
+            }
+        }
         if (services.authenticator() instanceof io.starling.auth.PasswordFileAuthenticator passwords) {
             watchedFiles.watch(java.nio.file.Path.of(config.authPasswordFile()), "password file", file -> {
                 passwords.replace(io.starling.auth.Authentication.read(file));
@@ -180,12 +188,22 @@ public final class Broker {
     public static Future<Broker> start(BrokerConfig config) {
         BrokerConfig effective = config.withListeners(config.listeners().stream()
                 .map(l -> l.port() == 0 ? l.withPort(freePort(l.host())) : l).toList());
+        io.starling.cluster.forwarding.LinkTls linkTls = null;
+        if (effective.clusterLinkTls().enabled()) {
+            try {
+                linkTls = io.starling.transport.LinkTlsFiles.read(effective.clusterLinkTls());
+            } catch (java.io.IOException | java.security.GeneralSecurityException e) {
+                return Future.failedFuture(new io.starling.config.ConfigException(
+                        "cluster.link-tls.* do not make a TLS context for the node links: " + e.getMessage()));
+            }
+        }
         Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(effective.eventLoops()));
         PrometheusMeterRegistry registry = RuntimeMetrics.newRegistry();
         BrokerMetrics metrics = new BrokerMetrics(registry);
         RuntimeMetrics runtime = RuntimeMetrics.bind(registry, vertx);
         Readiness readiness = new Readiness();
-        NodeLinks links = new NodeLinks(vertx, "node-" + UUID.randomUUID().toString().substring(0, 8), LINK_BUFFER_BYTES);
+        NodeLinks links = new NodeLinks(vertx, "node-" + UUID.randomUUID().toString().substring(0, 8), LINK_BUFFER_BYTES,
+                linkTls);
         // The result is a plain promise: a failure must not wait for callbacks on a closing Vert.x.
         Promise<Broker> result = Promise.promise();
         // The health endpoints come first, so that a probe sees "not ready" while the node joins.
@@ -275,6 +293,24 @@ public final class Broker {
     }
 
     /** The TLS context of the listener of that kind (its certificate now), or null. */
+    /** Renewed link certificates serve the links made from now on; files that do not fit are logged and the old ones kept. */
+    private void reloadLinkTls(io.starling.config.BrokerConfig.LinkTlsFiles files) {
+        io.starling.cluster.forwarding.LinkTls renewed;
+        try {
+            renewed = io.starling.transport.LinkTlsFiles.read(files);
+        } catch (java.io.IOException | java.security.GeneralSecurityException e) {
+            log.error("node links: TLS files changed but cannot be used ({}); new links keep the old certificate", e.getMessage());
+            return;
+        }
+        links.updateTls(renewed).onComplete(ar -> {
+            if (ar.succeeded()) {
+                log.info("node links: TLS certificate reloaded; new links present {}", io.starling.transport.LinkTlsFiles.subject(files));
+            } else {
+                log.error("node links: renewed TLS certificate not taken: {}", ar.cause().toString());
+            }
+        });
+    }
+
     public TlsContext tls(io.starling.config.ListenerConfig.Kind kind) {
         return tlsContexts.get(kind);
     }

@@ -31,6 +31,7 @@ public record BrokerConfig(
         String clusterKubernetesServiceDns,
         int clusterBackupCount,
         int clusterLinkPort,
+        LinkTlsFiles clusterLinkTls,
         boolean metricsEnabled,
         String metricsHost,
         int metricsPort,
@@ -38,6 +39,16 @@ public record BrokerConfig(
         boolean authAllowAnonymous,
         String authAclFile,
         Limits limits) {
+
+    /**
+     * Mutual TLS on the node-to-node forwarding links (cluster.link-tls.*): every node presents
+     * cert-file and accepts peers only with a certificate from ca-file. Off while cert-file is empty.
+     */
+    public record LinkTlsFiles(String certFile, String keyFile, String keyPassword, String caFile) {
+        public boolean enabled() {
+            return !certFile.isEmpty();
+        }
+    }
 
     /** Node-wide limits (limits.*); 0 means none. */
     public record Limits(int maxConnections, int connectRate, int maxTopicLength, int maxTopicLevels,
@@ -159,6 +170,12 @@ public record BrokerConfig(
                 "copies of shared state (sessions, queued messages, retained) kept on other members");
         key("cluster.link-port", 5801, 1, 65535,
                 "first port tried for node-to-node message forwarding (the next free one is taken)");
+        key("cluster.link-tls.cert-file", "", 0, 0, "PEM certificate chain this node presents on its links to "
+                + "other nodes (empty: the links are plain TCP); needs key-file and ca-file");
+        key("cluster.link-tls.key-file", "", 0, 0, "PEM private key of cluster.link-tls.cert-file");
+        key("cluster.link-tls.key-password", "", 0, 0, "password of an encrypted cluster.link-tls.key-file");
+        key("cluster.link-tls.ca-file", "", 0, 0, "PEM bundle of the CA that issued every node's link certificate: "
+                + "a link from a peer without one is refused");
         key("metrics.enabled", true, 0, 0,
                 "serve /metrics (Prometheus) and /health/live, /health/ready over HTTP");
         // Empty means "the listener's host": a node reachable for MQTT is reachable for scrapes too.
@@ -228,6 +245,6 @@ public record BrokerConfig(
                 maxKeepAliveSeconds, connectTimeoutSeconds, receiveMaximum, maxInflight, maxQueuedMessages,
                 failoverGraceSeconds, maxQueuedBytes, maxSessionExpirySeconds, topicAliasMaximum, sysIntervalSeconds, clusterName, clusterBindHost,
                 clusterPort, clusterMembers, clusterKubernetesServiceDns, clusterBackupCount, clusterLinkPort,
-                metricsEnabled, metricsHost, metricsPort, authPasswordFile, authAllowAnonymous, authAclFile, limits);
+                clusterLinkTls, metricsEnabled, metricsHost, metricsPort, authPasswordFile, authAllowAnonymous, authAclFile, limits);
     }
 }

@@ -93,6 +93,7 @@ public final class ConfigLoader {
                 (String) v.get("cluster.kubernetes-service-dns"),
                 ((Long) v.get("cluster.backup-count")).intValue(),
                 ((Long) v.get("cluster.link-port")).intValue(),
+                linkTls(v),
                 (Boolean) v.get("metrics.enabled"),
                 ((String) v.get("metrics.host")).isEmpty() ? (String) v.get("listener.host") : (String) v.get("metrics.host"),
                 ((Long) v.get("metrics.port")).intValue(),
@@ -172,5 +173,25 @@ public final class ConfigLoader {
         } catch (UnknownHostException e) {
             throw new ConfigException("listener.host '" + host + "' does not resolve: " + e.getMessage());
         }
+    }
+
+    /** cluster.link-tls.*: all three files or none, each readable. */
+    private static BrokerConfig.LinkTlsFiles linkTls(Map<String, Object> v) {
+        BrokerConfig.LinkTlsFiles t = new BrokerConfig.LinkTlsFiles((String) v.get("cluster.link-tls.cert-file"),
+                (String) v.get("cluster.link-tls.key-file"), (String) v.get("cluster.link-tls.key-password"),
+                (String) v.get("cluster.link-tls.ca-file"));
+        boolean any = t.enabled() || !t.keyFile().isEmpty() || !t.caFile().isEmpty();
+        if (any && (t.certFile().isEmpty() || t.keyFile().isEmpty() || t.caFile().isEmpty())) {
+            throw new ConfigException("TLS on the node links needs all of cluster.link-tls.cert-file, "
+                    + "cluster.link-tls.key-file and cluster.link-tls.ca-file");
+        }
+        for (String key : java.util.List.of("cert-file", "key-file", "ca-file")) {
+            String file = (String) v.get("cluster.link-tls." + key);
+            if (!file.isEmpty() && (!java.nio.file.Files.isReadable(java.nio.file.Path.of(file))
+                    || java.nio.file.Files.isDirectory(java.nio.file.Path.of(file)))) {
+                throw new ConfigException("configuration key 'cluster.link-tls." + key + "': " + file + " is not a readable file");
+            }
+        }
+        return t;
     }
 }

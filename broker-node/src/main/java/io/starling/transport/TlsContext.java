@@ -190,7 +190,7 @@ public final class TlsContext {
     }
 
     /** A key and certificate from two files renewed apart must belong together, or every handshake would fail. */
-    private static void matches(PrivateKey key, X509Certificate cert, String keyFile, String certFile)
+    static void matches(PrivateKey key, X509Certificate cert, String keyFile, String certFile)
             throws GeneralSecurityException {
         String algorithm = switch (key.getAlgorithm()) {
             case "RSA" -> "SHA256withRSA";

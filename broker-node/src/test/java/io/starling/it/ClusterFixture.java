@@ -337,7 +337,7 @@ public final class ClusterFixture implements BeforeAllCallback, BeforeEachCallba
         awaitMembersOnEveryNode(size());
     }
 
-    private JarProcess process(int node) {
+    JarProcess process(int node) {
         JarProcess p = nodes.get(node).process;
         if (p == null) {
             throw new IllegalStateException(nodes.get(node).name + " was never started");

@@ -54,12 +54,39 @@ public final class NodeLinks {
     private final java.util.List<Consumer<String>> onLinkUp = new java.util.concurrent.CopyOnWriteArrayList<>();
     private NetServer server;
     private int port;
+    /** Null: plain TCP. Replaced on a certificate renewal; new connections use the new one. */
+    private volatile LinkTls tls;
 
     /** @param maxBufferedBytes bytes of frames per peer that may wait while its connection is down */
     public NodeLinks(Vertx vertx, String localNode, long maxBufferedBytes) {
+        this(vertx, localNode, maxBufferedBytes, null);
+    }
+
+    /** @param tls mutual TLS for every link, in and out; null for plain TCP */
+    public NodeLinks(Vertx vertx, String localNode, long maxBufferedBytes, LinkTls tls) {
         this.vertx = vertx;
         this.localNode = localNode;
         this.maxBufferedBytes = maxBufferedBytes;
+        this.tls = tls;
+    }
+
+    /**
+     * Renewed certificates (or CA bundle): new links in and out use them, established ones keep
+     * theirs. Only for links that were started with TLS.
+     */
+    public Future<Void> updateTls(LinkTls renewed) {
+        if (tls == null) {
+            return Future.failedFuture(new IllegalStateException("the links run without TLS"));
+        }
+        tls = renewed;
+        java.util.List<Future<?>> updates = new java.util.ArrayList<>();
+        if (server != null) {
+            updates.add(server.updateSSLOptions(renewed.serverOptions()));
+        }
+        for (PeerLink link : peers.values()) {
+            updates.add(link.updateTls(renewed));
+        }
+        return Future.all(updates).mapEmpty();
     }
 
     public String localNode() {
@@ -82,8 +109,14 @@ public final class NodeLinks {
     }
 
     private Future<Integer> tryListen(String host, int p, int last) {
-        NetServer s = vertx.createNetServer(new NetServerOptions().setHost(host).setPort(p).setTcpNoDelay(true));
+        NetServerOptions options = new NetServerOptions().setHost(host).setPort(p).setTcpNoDelay(true);
+        LinkTls t = tls;
+        NetServer s = vertx.createNetServer(t == null ? options : t.applyTo(options));
         s.connectHandler(this::accepted);
+        if (t != null) {
+            // A connection without a certificate from the cluster's CA never reaches connectHandler.
+            s.exceptionHandler(e -> log.warn("link connection refused: TLS handshake failed: {}", e.getMessage()));
+        }
         return s.listen().compose(bound -> {
             server = bound;
             port = bound.actualPort();
@@ -101,7 +134,7 @@ public final class NodeLinks {
             return;
         }
         peers.computeIfAbsent(node, n -> {
-            PeerLink link = new PeerLink(vertx, localNode, n, host, port, maxBufferedBytes, this::linkUp);
+            PeerLink link = new PeerLink(vertx, localNode, n, host, port, maxBufferedBytes, tls, this::linkUp);
             link.start();
             return link;
         });

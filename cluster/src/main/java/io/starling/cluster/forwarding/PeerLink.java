@@ -44,10 +44,14 @@ final class PeerLink {
     private volatile Connection current;
     private volatile boolean stopped;
     private NetClient client;
+    /** Null: plain TCP. */
+    private final LinkTls tls;
     private boolean overflowLogged;
+    private volatile boolean tlsFailureLogged;
 
     PeerLink(Vertx vertx, String localNode, String node, String host, int port, long maxBufferedBytes,
-             Consumer<String> onUp) {
+             LinkTls tls, Consumer<String> onUp) {
+        this.tls = tls;
         this.vertx = vertx;
         this.localNode = localNode;
         this.node = node;
@@ -62,7 +66,8 @@ final class PeerLink {
     }
 
     void start() {
-        client = vertx.createNetClient(new NetClientOptions().setTcpNoDelay(true).setConnectTimeout(5000));
+        NetClientOptions options = new NetClientOptions().setTcpNoDelay(true).setConnectTimeout(5000);
+        client = vertx.createNetClient(tls == null ? options : tls.applyTo(options));
         connect();
     }
 
@@ -72,6 +77,12 @@ final class PeerLink {
         }
         client.connect(port, host).onComplete(ar -> {
             if (ar.failed()) {
+                if (ar.cause() instanceof javax.net.ssl.SSLException && !tlsFailureLogged) {
+                    // Mismatched certificates do not mend by retrying: say so once, not every retry.
+                    tlsFailureLogged = true;
+                    log.warn("link to {} at {}:{}: TLS handshake failed ({}); retrying", node, host, port,
+                            ar.cause().getMessage());
+                }
                 log.debug("link to {} at {}:{}: {}; retrying", node, host, port, ar.cause().toString());
                 retry();
                 return;
@@ -94,11 +105,18 @@ final class PeerLink {
                     }
                 }
                 overflowLogged = false;
+                tlsFailureLogged = false;
                 current = c;
             }
             log.info("link to {} at {}:{} is up", node, host, port);
             onUp.accept(node);
         });
+    }
+
+    /** Renewed certificates for the connections made from now on. */
+    Future<Boolean> updateTls(LinkTls renewed) {
+        NetClient c = client;
+        return c == null ? Future.succeededFuture(false) : c.updateSSLOptions(renewed.clientOptions());
     }
 
     private void retry() {
