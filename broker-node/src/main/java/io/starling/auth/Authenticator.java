@@ -11,9 +11,14 @@ import io.vertx.core.Future;
 public interface Authenticator {
     /** What a CONNECT says of its client, and where it comes from. */
     record Credentials(String clientId, String username, byte[] password, String remoteAddress,
-                       java.security.cert.X509Certificate certificate) {
+                       java.security.cert.X509Certificate certificate, String proxiedCertificateCn) {
         public Credentials(String clientId, String username, byte[] password, String remoteAddress) {
-            this(clientId, username, password, remoteAddress, null);
+            this(clientId, username, password, remoteAddress, null, null);
+        }
+
+        public Credentials(String clientId, String username, byte[] password, String remoteAddress,
+                           java.security.cert.X509Certificate certificate) {
+            this(clientId, username, password, remoteAddress, certificate, null);
         }
     }
 

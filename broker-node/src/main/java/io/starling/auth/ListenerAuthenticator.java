@@ -11,7 +11,8 @@ import java.security.cert.X509Certificate;
  * certificate, where the listener takes the username from it, is the whole authentication (as
  * Mosquitto's {@code use_identity_as_username}); a client without a username is let in only where
  * the listener allows anonymous clients; the rest goes to the node's authenticator (the password
- * file), or, without one, in only where a certificate or the listener's anonymity allows it.
+ * file), or, without one, in only where a certificate or the listener's anonymity allows it. A
+ * certificate CN that a TLS-terminating proxy verified (PROXY v2) counts as a certificate would.
  */
 public final class ListenerAuthenticator implements Authenticator {
     /** The grant of a client let in by its certificate: stays across password reloads. */
@@ -41,6 +42,10 @@ public final class ListenerAuthenticator implements Authenticator {
                                 + identity.name().toLowerCase().replace('_', '-') + " to take the username from"));
             }
             return Future.succeededFuture(Decision.allow(rule + ".identity", CERTIFICATE).as(name));
+        }
+        if (listener.proxyIdentity() && c.proxiedCertificateCn() != null && !c.proxiedCertificateCn().isEmpty()) {
+            // The proxy terminated TLS and verified the certificate; the listener trusts its header.
+            return Future.succeededFuture(Decision.allow(rule + ".proxy-identity", CERTIFICATE).as(c.proxiedCertificateCn()));
         }
         if (c.username() == null) {
             return Future.succeededFuture(listener.allowAnonymous() ? Decision.allow(rule + ".allow-anonymous", ANONYMOUS)

@@ -96,6 +96,8 @@ public record BrokerConfig(
             }
             key(p + "proxy-protocol", false, 0, 0, "connections start with a PROXY protocol v1 or v2 header "
                     + "(HAProxy send-proxy-v2, AWS NLB); one without it is refused");
+            choice(p + "proxy-identity", "none", "cn: a client certificate's CN that a TLS-terminating proxy verified and "
+                    + "sent in its PROXY v2 header (HAProxy send-proxy-v2-ssl-cn) is the client's username", "none", "cn");
             choice(p + "allow-anonymous", "", "clients without a username may connect on this listener "
                     + "(empty: auth.allow-anonymous, or true on loopback without a password file)", "", "true", "false");
             key(p + "max-connections", 0, 0, Integer.MAX_VALUE, "connections this listener holds at once (0: no limit)");

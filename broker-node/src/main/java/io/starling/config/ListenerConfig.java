@@ -10,9 +10,12 @@ package io.starling.config;
  * @param maxConnections   connections this listener holds at once (0: no limit of its own)
  * @param tls              certificates and client-certificate policy; null for tcp and ws
  * @param rates            how fast connections may come and clients may publish here
+ * @param proxyIdentity    the username is the CN of the client certificate a TLS-terminating
+ *                         proxy verified, from its PROXY v2 header (PP2_SUBTYPE_SSL_CN)
  */
 public record ListenerConfig(Kind kind, String host, int port, String path, boolean proxyProtocol,
-                             boolean allowAnonymous, int maxConnections, TlsSettings tls, Rates rates) {
+                             boolean allowAnonymous, int maxConnections, TlsSettings tls, Rates rates,
+                             boolean proxyIdentity) {
 
     /**
      * @param connectRate        new connections per second on this listener, besides the node's limits.connect-rate (0: none)
@@ -26,7 +29,7 @@ public record ListenerConfig(Kind kind, String host, int port, String path, bool
 
     public ListenerConfig(Kind kind, String host, int port, String path, boolean proxyProtocol,
                           boolean allowAnonymous, int maxConnections, TlsSettings tls) {
-        this(kind, host, port, path, proxyProtocol, allowAnonymous, maxConnections, tls, Rates.NONE);
+        this(kind, host, port, path, proxyProtocol, allowAnonymous, maxConnections, tls, Rates.NONE, false);
     }
 
     /** The four kinds of listener and their usual ports (IANA: 1883 and 8883; 8083/8084 by custom). */
@@ -64,6 +67,6 @@ public record ListenerConfig(Kind kind, String host, int port, String path, bool
     }
 
     public ListenerConfig withPort(int newPort) {
-        return new ListenerConfig(kind, host, newPort, path, proxyProtocol, allowAnonymous, maxConnections, tls, rates);
+        return new ListenerConfig(kind, host, newPort, path, proxyProtocol, allowAnonymous, maxConnections, tls, rates, proxyIdentity);
     }
 }

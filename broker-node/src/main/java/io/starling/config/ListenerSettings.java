@@ -52,7 +52,7 @@ final class ListenerSettings {
                         + p + "allow-anonymous: true (or auth.allow-anonymous: true) to accept anonymous clients there");
             }
             out.add(new ListenerConfig(k, host, port, path, (Boolean) v.get(p + "proxy-protocol"), allowAnonymous,
-                    ((Long) v.get(p + "max-connections")).intValue(), tls, rates(v, p)));
+                    ((Long) v.get(p + "max-connections")).intValue(), tls, rates(v, p), proxyIdentity(v, p)));
         }
         if (out.isEmpty()) {
             throw new ConfigException("every listener is off (listener.tcp.enabled is false and no other is enabled): "
@@ -66,6 +66,16 @@ final class ListenerSettings {
             }
         }
         return List.copyOf(out);
+    }
+
+    /** listener.*.proxy-identity: only where a PROXY header is read at all. */
+    private static boolean proxyIdentity(Map<String, Object> v, String p) {
+        boolean cn = "cn".equals(v.get(p + "proxy-identity"));
+        if (cn && !(Boolean) v.get(p + "proxy-protocol")) {
+            throw new ConfigException("configuration key '" + p + "proxy-identity' takes the username from the PROXY "
+                    + "protocol header, but " + p + "proxy-protocol is false");
+        }
+        return cn;
     }
 
     /** The listener's rates: its own where it sets them (not -1), else the node's. */

@@ -286,7 +286,8 @@ public final class MqttProtocol {
         AttachRequest req = new AttachRequest(clientId, terms.cleanStart(), connectExpirySeconds, terms.will());
         String username = c.username();
         Future<Authenticator.Decision> verdict = authenticator.authenticate(new Authenticator.Credentials(
-                clientId, c.username(), c.password(), out.remoteAddress(), out.clientCertificate()));
+                clientId, c.username(), c.password(), out.remoteAddress(), out.clientCertificate(),
+                out.proxiedCertificateCn()));
         if (verdict.isComplete()) {
             authenticated(verdict, req, username); // no slow check: the session attaches in this task, as before
         } else {
@@ -308,6 +309,9 @@ public final class MqttProtocol {
         }
         authUser = d.username() != null ? d.username() : username;
         authGrant = d.grant();
+        if (d.username() != null) {
+            log.debug("client {} ({}) is {} [{}]", clientId, out.remoteAddress(), authUser, d.rule());
+        }
         acl = services.authorization.forClient(authUser, clientId);
         if (req.will() != null) {
             // The will is a publish of this client's: it must be one it may make (as Mosquitto 2.0 checks at CONNECT).

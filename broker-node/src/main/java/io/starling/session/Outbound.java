@@ -28,6 +28,11 @@ public interface Outbound {
         return null;
     }
 
+    /** The CN of the client certificate a TLS-terminating proxy verified, from its PROXY v2 header; or null. */
+    default String proxiedCertificateCn() {
+        return null;
+    }
+
     /** The client's Maximum Packet Size: larger PUBLISH packets are not sent [MQTT-3.1.2-24]. */
     void limitPacketSize(long bytes);
 }

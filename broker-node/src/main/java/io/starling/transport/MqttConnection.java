@@ -151,6 +151,11 @@ final class MqttConnection extends ChannelInboundHandlerAdapter implements Outbo
     }
 
     @Override
+    public String proxiedCertificateCn() {
+        return socket.attr(ProxyHeader.CERTIFICATE_CN).get();
+    }
+
+    @Override
     public java.security.cert.X509Certificate clientCertificate() {
         io.netty.handler.ssl.SslHandler ssl = socket.pipeline().get(io.netty.handler.ssl.SslHandler.class);
         if (ssl == null) {

@@ -353,4 +353,18 @@ class ConfigLoaderTest {
         assertEquals(new ListenerConfig.Rates(0, 50, 10_000), tcp);
         assertEquals(new ListenerConfig.Rates(5, 0, 2000), ws, "0 is the listener's own: no limit there");
     }
+
+    @Test
+    void aProxyIdentityNeedsTheProxyProtocolAndLinkTlsNeedsAllItsFiles() throws Exception {
+        assertMentions(failure(null, Map.of("STARLING_LISTENER_TCP_PROXY_IDENTITY", "cn")),
+                "listener.tcp.proxy-identity", "listener.tcp.proxy-protocol");
+        assertTrue(ConfigLoader.load(null, Map.of("STARLING_LISTENER_TCP_PROXY_IDENTITY", "cn",
+                "STARLING_LISTENER_TCP_PROXY_PROTOCOL", "true")).listener(ListenerConfig.Kind.TCP).orElseThrow().proxyIdentity());
+        Path cert = yaml("not read here");
+        assertMentions(failure(null, Map.of("STARLING_CLUSTER_LINK_TLS_CERT_FILE", cert.toString())),
+                "cluster.link-tls.cert-file", "cluster.link-tls.key-file", "cluster.link-tls.ca-file");
+        assertMentions(failure(null, Map.of("STARLING_CLUSTER_LINK_TLS_CERT_FILE", cert.toString(),
+                "STARLING_CLUSTER_LINK_TLS_KEY_FILE", cert.toString(), "STARLING_CLUSTER_LINK_TLS_CA_FILE", "/nonexistent/ca.crt")),
+                "cluster.link-tls.ca-file", "not a readable file");
+    }
 }

@@ -34,7 +34,8 @@ class ProxyProtocolIT {
         Path dir = Files.createTempDirectory("starling-proxy");
         Path pw = dir.resolve("passwd");
         assertEquals(0, io.starling.auth.PasswdCommandTestAccess.run("-c", "-b", pw.toString(), "alice", "a-pw"));
-        broker = new BrokerFixture().with("auth.password-file", pw).with("listener.tcp.proxy-protocol", true);
+        broker = new BrokerFixture().with("auth.password-file", pw).with("listener.tcp.proxy-protocol", true)
+                .with("listener.tcp.proxy-identity", "cn");
         broker.start();
     }
 
@@ -90,6 +91,62 @@ class ProxyProtocolIT {
             assertArrayEquals(new byte[] {0x20, 2, 0, 4}, connack, "3.1.1 bad user name or password");
             assertNotNull(log.await("pp-v1", "10.1.2.3:5555", "refused"), "the log names the proxied address");
         }
+    }
+
+    /** A 3.1.1 CONNECT without username or password. */
+    static byte[] connectAnonymous(String clientId) {
+        byte[] id = clientId.getBytes(StandardCharsets.UTF_8);
+        ByteArrayOutputStream packet = new ByteArrayOutputStream();
+        packet.write(0x10);
+        packet.write(10 + 2 + id.length);
+        packet.writeBytes(new byte[] {0, 4, 'M', 'Q', 'T', 'T', 4, 0x02, 0, 60, 0, (byte) id.length});
+        packet.writeBytes(id);
+        return packet.toByteArray();
+    }
+
+    /**
+     * A PROXY v2 header from a TLS-terminating proxy (spec 2.2.5, PP2_TYPE_SSL): source 10.9.8.7:4444,
+     * the client's flags and verify result, and the certificate's CN as PP2_SUBTYPE_SSL_CN.
+     */
+    static byte[] v2WithCertificate(int clientFlags, int verify, String cn) {
+        byte[] name = cn.getBytes(StandardCharsets.UTF_8);
+        ByteArrayOutputStream ssl = new ByteArrayOutputStream();
+        ssl.write(clientFlags);
+        ssl.writeBytes(java.nio.ByteBuffer.allocate(4).putInt(verify).array());
+        ssl.writeBytes(new byte[] {0x22, 0, (byte) name.length});
+        ssl.writeBytes(name);
+        ByteArrayOutputStream h = new ByteArrayOutputStream();
+        h.writeBytes(new byte[] {0x0D, 0x0A, 0x0D, 0x0A, 0x00, 0x0D, 0x0A, 0x51, 0x55, 0x49, 0x54, 0x0A, 0x21, 0x11});
+        int length = 12 + 3 + ssl.size();
+        h.write(length >> 8);
+        h.write(length & 0xFF);
+        h.writeBytes(new byte[] {10, 9, 8, 7, 127, 0, 0, 1, 0x11, 0x5C, 0x07, 0x5B}); // 10.9.8.7:4444 -> 127.0.0.1:1883
+        h.writeBytes(new byte[] {0x20, (byte) (ssl.size() >> 8), (byte) (ssl.size() & 0xFF)});
+        h.writeBytes(ssl.toByteArray());
+        return h.toByteArray();
+    }
+
+    @Test
+    void aCertificateCnThatTheProxyVerifiedIsTheUsername() throws Exception {
+        java.util.logging.Logger protocol = java.util.logging.Logger.getLogger("io.starling.session.MqttProtocol");
+        java.util.logging.Level level = protocol.getLevel();
+        protocol.setLevel(java.util.logging.Level.FINE); // the line that names the identity is at DEBUG
+        try (LogLines log = new LogLines()) {
+            // PP2_CLIENT_SSL | PP2_CLIENT_CERT_CONN, verified: no password needed, known as device-7.
+            byte[] connack = connectVia("127.0.0.1", broker.port(), v2WithCertificate(0x03, 0, "device-7"),
+                    connectAnonymous("pp-cn"));
+            assertArrayEquals(new byte[] {0x20, 2, 0, 0}, connack, "accepted on the proxy's word");
+            assertNotNull(log.await("pp-cn", "10.9.8.7:4444", "device-7", "proxy-identity"),
+                    "the client is known by its certificate's CN");
+        } finally {
+            protocol.setLevel(level);
+        }
+        // The proxy says the certificate did not verify (verify != 0): no identity from it.
+        assertArrayEquals(new byte[] {0x20, 2, 0, 5}, connectVia("127.0.0.1", broker.port(),
+                v2WithCertificate(0x03, 1, "device-7"), connectAnonymous("pp-cn-unverified")), "3.1.1 not authorized");
+        // TLS, but no client certificate: no identity either.
+        assertArrayEquals(new byte[] {0x20, 2, 0, 5}, connectVia("127.0.0.1", broker.port(),
+                v2WithCertificate(0x01, 0, "device-7"), connectAnonymous("pp-no-cert")), "3.1.1 not authorized");
     }
 
     @Test
