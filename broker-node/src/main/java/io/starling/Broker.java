@@ -153,7 +153,21 @@ public final class Broker {
                 watchedFiles.watch(java.nio.file.Path.of(f), "node links' TLS file", file -> reloadLinkTls(linkTls));
             }
         }
-        if (services.authenticator() instanceof io.starling.auth.PasswordFileAuthenticator passwords) {
+        io.starling.auth.Authenticator nodeAuth = services.authenticator();
+        if (nodeAuth instanceof io.starling.auth.JwtAuthenticator jwt) {
+            watchedFiles.watch(jwt.jwksFile(), "JWKS file", file -> {
+                try {
+                    jwt.replace(io.starling.auth.JwtAuthenticator.read(file));
+                    log.info("JWKS file {} reloaded", file);
+                } catch (java.io.IOException | java.text.ParseException e) {
+                    log.error("JWKS file {} changed but cannot be used ({}); the old keys stay in force", file, e.getMessage());
+                    return;
+                }
+                services.registry().recheckAuthentication(); // a client whose key is gone goes
+            });
+            nodeAuth = jwt.fallback();
+        }
+        if (nodeAuth instanceof io.starling.auth.PasswordFileAuthenticator passwords) {
             watchedFiles.watch(java.nio.file.Path.of(config.authPasswordFile()), "password file", file -> {
                 passwords.replace(io.starling.auth.Authentication.read(file));
                 services.registry().recheckAuthentication(); // Mosquitto 2.0 does so too on reload

@@ -15,18 +15,30 @@ public final class Authentication {
     }
 
     /**
-     * The node's password check, or null without a password file (each listener then decides by
+     * The node's password check (JWT in front of the password file where auth.jwt.jwks-file is
+     * set), or null with neither (each listener then decides by
      * certificates and anonymity alone: {@link ListenerAuthenticator}).
      *
      * @throws ConfigException when the password file cannot be read; a line it cannot use is
      *         logged with its number and costs that user alone, as in Mosquitto
      */
     public static Authenticator forConfig(BrokerConfig config) {
-        if (!config.authenticates()) {
-            return null;
+        int threads = Math.max(1, Runtime.getRuntime().availableProcessors() / 2);
+        Authenticator passwords = config.authPasswordFile().isEmpty() ? null
+                : new PasswordFileAuthenticator(read(Path.of(config.authPasswordFile())), threads);
+        BrokerConfig.Jwt j = config.authJwt();
+        if (!j.enabled()) {
+            return passwords;
         }
-        PasswordFile file = read(Path.of(config.authPasswordFile()));
-        return new PasswordFileAuthenticator(file, Math.max(1, Runtime.getRuntime().availableProcessors() / 2));
+        JwtAuthenticator.Settings jwt = new JwtAuthenticator.Settings(Path.of(j.jwksFile()), j.fromUsername(),
+                j.usernameClaim(), j.issuer(), j.audience(), j.clockSkewSeconds());
+        try {
+            com.nimbusds.jose.jwk.JWKSet keys = JwtAuthenticator.read(jwt.jwksFile());
+            log.info("JWT keys {}: {} keys", jwt.jwksFile(), keys.getKeys().size());
+            return new JwtAuthenticator(jwt, keys, passwords, threads);
+        } catch (IOException | java.text.ParseException e) {
+            throw new ConfigException("configuration key 'auth.jwt.jwks-file': cannot use " + jwt.jwksFile() + ": " + e.getMessage());
+        }
     }
 
     /** Reads and logs a password file's problems; fails only when it cannot be read at all. */

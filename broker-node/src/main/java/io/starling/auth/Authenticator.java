@@ -60,4 +60,9 @@ public interface Authenticator {
     default boolean stillAllowed(String username, String grant) {
         return true;
     }
+
+    /** A password alone (5.0 allows one without a username) is a proof here, e.g. a JWT; otherwise such a client is anonymous. */
+    default boolean readsPasswordWithoutUsername() {
+        return false;
+    }
 }

@@ -47,7 +47,7 @@ public final class ListenerAuthenticator implements Authenticator {
             // The proxy terminated TLS and verified the certificate; the listener trusts its header.
             return Future.succeededFuture(Decision.allow(rule + ".proxy-identity", CERTIFICATE).as(c.proxiedCertificateCn()));
         }
-        if (c.username() == null) {
+        if (c.username() == null && !(c.password() != null && passwords != null && passwords.readsPasswordWithoutUsername())) {
             return Future.succeededFuture(listener.allowAnonymous() ? Decision.allow(rule + ".allow-anonymous", ANONYMOUS)
                     : Decision.refuse(ReasonCode.NOT_AUTHORIZED, rule + ".allow-anonymous",
                             "no username, and anonymous clients are not allowed on the " + listener.name() + " listener"));

@@ -38,7 +38,16 @@ public record BrokerConfig(
         String authPasswordFile,
         boolean authAllowAnonymous,
         String authAclFile,
+        Jwt authJwt,
         Limits limits) {
+
+    /** auth.jwt.*: JSON Web Tokens as the client's proof; off while jwks-file is empty. */
+    public record Jwt(String jwksFile, boolean fromUsername, String usernameClaim, String issuer, String audience,
+                      int clockSkewSeconds) {
+        public boolean enabled() {
+            return !jwksFile.isEmpty();
+        }
+    }
 
     /**
      * Mutual TLS on the node-to-node forwarding links (cluster.link-tls.*): every node presents
@@ -205,6 +214,14 @@ public record BrokerConfig(
                 "most levels in a topic name or filter (0: no limit)");
         key("limits.max-subscriptions-per-client", 0, 0, Integer.MAX_VALUE,
                 "subscriptions one session may hold (0: no limit); more are refused with 0x97 (3.1.1: 0x80)");
+        key("auth.jwt.jwks-file", "", 0, 0, "a JWKS file (RSA, EC P-256 and oct keys): a client whose password is a JWT "
+                + "signed with one of them (RS256, ES256, HS256) and not expired is let in as its username claim; "
+                + "reloaded on change");
+        choice("auth.jwt.from", "password", "which CONNECT field carries the token", "password", "username");
+        key("auth.jwt.username-claim", "sub", 0, 0, "the claim the client is known by (its username for ACLs and logs)");
+        key("auth.jwt.issuer", "", 0, 0, "the iss a token must have (empty: not checked)");
+        key("auth.jwt.audience", "", 0, 0, "an aud a token must have (empty: not checked)");
+        key("auth.jwt.clock-skew", 30, 0, 3600, "seconds of clock difference allowed when checking exp and nbf");
         key("auth.acl-file", "", 0, 0,
                 "a Mosquitto ACL file (topic/user/pattern lines): what it does not allow is denied, SUBSCRIBE included");
     }
@@ -223,9 +240,9 @@ public record BrokerConfig(
                 : java.util.Arrays.stream(clusterMembers.split(",")).map(String::trim).filter(m -> !m.isEmpty()).toList();
     }
 
-    /** Whether clients must authenticate (a password file is set). */
+    /** Whether clients must authenticate (a password file or JWT keys are set). */
     public boolean authenticates() {
-        return !authPasswordFile.isEmpty();
+        return !authPasswordFile.isEmpty() || authJwt.enabled();
     }
 
     public boolean listenerIsLoopback() {
@@ -247,6 +264,6 @@ public record BrokerConfig(
                 maxKeepAliveSeconds, connectTimeoutSeconds, receiveMaximum, maxInflight, maxQueuedMessages,
                 failoverGraceSeconds, maxQueuedBytes, maxSessionExpirySeconds, topicAliasMaximum, sysIntervalSeconds, clusterName, clusterBindHost,
                 clusterPort, clusterMembers, clusterKubernetesServiceDns, clusterBackupCount, clusterLinkPort,
-                clusterLinkTls, metricsEnabled, metricsHost, metricsPort, authPasswordFile, authAllowAnonymous, authAclFile, limits);
+                clusterLinkTls, metricsEnabled, metricsHost, metricsPort, authPasswordFile, authAllowAnonymous, authAclFile, authJwt, limits);
     }
 }

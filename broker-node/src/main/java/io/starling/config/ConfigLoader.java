@@ -100,6 +100,9 @@ public final class ConfigLoader {
                 (String) v.get("auth.password-file"),
                 (Boolean) v.get("auth.allow-anonymous"),
                 (String) v.get("auth.acl-file"),
+                new BrokerConfig.Jwt((String) v.get("auth.jwt.jwks-file"), "username".equals(v.get("auth.jwt.from")),
+                        (String) v.get("auth.jwt.username-claim"), (String) v.get("auth.jwt.issuer"),
+                        (String) v.get("auth.jwt.audience"), ((Long) v.get("auth.jwt.clock-skew")).intValue()),
                 new BrokerConfig.Limits(((Long) v.get("limits.max-connections")).intValue(),
                         ((Long) v.get("limits.connect-rate")).intValue(),
                         ((Long) v.get("limits.max-topic-length")).intValue(),
@@ -115,7 +118,7 @@ public final class ConfigLoader {
                 throw new ConfigException("configuration key 'auth.acl-file': " + acl + " is not a readable file");
             }
         }
-        if (config.authenticates()) {
+        if (!config.authPasswordFile().isEmpty()) {
             java.nio.file.Path pw = java.nio.file.Path.of(config.authPasswordFile());
             if (!java.nio.file.Files.isReadable(pw) || java.nio.file.Files.isDirectory(pw)) {
                 throw new ConfigException("configuration key 'auth.password-file': " + pw + " is not a readable file");

@@ -338,8 +338,9 @@ public final class MqttProtocol {
         if (state != State.CONNECTED || authenticator.stillAllowed(authUser, authGrant)) {
             return;
         }
-        log.info("client {} ({}) refused [auth.password-file]: user {} is no longer allowed after a reload; "
-                + "disconnecting", clientId, out.remoteAddress(), authUser == null ? "<anonymous>" : "'" + authUser + "'");
+        log.info("client {} ({}) refused [{}]: user {} is no longer allowed after a reload; disconnecting", clientId,
+                out.remoteAddress(), authGrant != null && authGrant.startsWith("jwt:") ? "auth.jwt.jwks-file" : "auth.password-file",
+                authUser == null ? "<anonymous>" : "'" + authUser + "'");
         services.metrics.authFailure(ReasonCode.NOT_AUTHORIZED);
         lastWord(ReasonCode.NOT_AUTHORIZED, "", "no longer authorized");
         close(true);

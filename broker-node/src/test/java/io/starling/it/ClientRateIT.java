@@ -87,6 +87,8 @@ class ClientRateIT {
             return s.getInputStream().read() >= 0;
         } catch (java.net.SocketTimeoutException e) {
             return true;
+        } catch (java.io.IOException reset) {
+            return false;
         }
     }
 
@@ -171,12 +173,15 @@ class ClientRateIT {
         int port = broker.port(io.starling.config.ListenerConfig.Kind.WS);
         // Bare sockets, a few microseconds apart: the refusal comes before any byte is read, so
         // an admitted socket stays open (its read times out) and a refused one reads end-of-stream.
+        // Which of the three is refused is not fixed: each is admitted on its own event loop.
         try (java.net.Socket first = new java.net.Socket("127.0.0.1", port);
              java.net.Socket second = new java.net.Socket("127.0.0.1", port);
              java.net.Socket third = new java.net.Socket("127.0.0.1", port)) {
-            assertTrue(stillOpen(first) && stillOpen(second), "a second's burst of 2 admitted");
-            third.setSoTimeout(5000);
-            assertEquals(-1, third.getInputStream().read(), "the third within the second is closed");
+            int open = 0;
+            for (java.net.Socket s : List.of(first, second, third)) {
+                open += stillOpen(s) ? 1 : 0;
+            }
+            assertEquals(2, open, "a second's burst of 2 admitted, the third within the second closed");
             assertEquals(before + 1, broker.metric(series));
         }
         // The tcp listener has no connect rate of its own.
