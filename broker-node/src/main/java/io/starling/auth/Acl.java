@@ -17,25 +17,67 @@ import java.util.List;
  */
 public final class Acl {
     /** The decision where no ACL file is configured: everything allowed. */
-    public static final Acl ALLOW_ALL = new Acl(null, null);
+    public static final Acl ALLOW_ALL = new Acl("", null, null);
 
     private record Compiled(AclFile.Access access, TopicFilter filter, int line) {
     }
 
+    /** Where the rules come from, for the log: "auth.acl-file", "auth.jwt.acl-claim", ... */
+    private final String source;
     private final List<Compiled> own;
     private final List<Compiled> patterns;
+    /** Rules that must allow too (a token's beside the ACL file's), or null. */
+    private final Acl also;
+    private final Verdict allowed;
+    private final Verdict nothingAllows;
 
     Acl(List<Rule> own, List<Rule> patterns) {
-        this.own = own == null ? null : compile(own);
-        this.patterns = patterns == null ? null : compile(patterns);
+        this("auth.acl-file", own, patterns);
+    }
+
+    Acl(String source, List<Rule> own, List<Rule> patterns) {
+        this(source, own == null ? null : compile(own), patterns == null ? null : compile(patterns), null);
+    }
+
+    private Acl(String source, List<Compiled> own, List<Compiled> patterns, Acl also) {
+        this.source = source;
+        this.own = own;
+        this.patterns = patterns;
+        this.also = also;
+        this.allowed = new Verdict(true, 0, source);
+        this.nothingAllows = new Verdict(false, 0, source);
+    }
+
+    /** One client's rules from elsewhere than the ACL file (a token's claim, a hook's answer): what they do not allow is denied. */
+    public static Acl of(String source, List<Rule> rules) {
+        return new Acl(source, rules, List.of());
+    }
+
+    /** What both this and {@code other} allow (null: this alone). */
+    public Acl and(Acl other) {
+        if (other == null || other.allowsAll()) {
+            return this;
+        }
+        if (allowsAll()) {
+            return other;
+        }
+        return new Acl(source, own, patterns, also == null ? other : also.and(other));
     }
 
     private static List<Compiled> compile(List<Rule> rules) {
         return rules.stream().map(r -> new Compiled(r.access(), TopicFilter.of(r.topic()), r.line())).toList();
     }
 
-    /** The decision and the line of the rule that made it (0: no rule matched), for the log. */
-    public record Verdict(boolean allowed, int line) {
+    /** The decision, the rules it came from and the line (or position) of the rule that made it (0: no rule matched), for the log. */
+    public record Verdict(boolean allowed, int line, String source) {
+        public Verdict(boolean allowed, int line) {
+            this(allowed, line, "auth.acl-file");
+        }
+
+        /** E.g. "auth.acl-file line 3" or "auth.acl-file: no rule allows it"; a line below 0: the source says it all. */
+        public String rule() {
+            return line < 0 ? source : source + (line == 0 ? (allowed ? "" : ": no rule allows it") : " line " + line);
+        }
     }
 
     public boolean allowsAll() {
@@ -51,28 +93,26 @@ public final class Acl {
         return topic(TopicName.of(topic), true);
     }
 
-    private static final Verdict ALLOWED = new Verdict(true, 0);
-    private static final Verdict NOTHING_ALLOWS = new Verdict(false, 0);
-
     /** Checked for every delivery under an ACL file: no allocation but the verdict of a matching rule. */
     private Verdict topic(TopicName topic, boolean read) {
         if (own == null) {
-            return ALLOWED;
+            return allowed;
         }
         Verdict v = topic(own, topic, read);
-        return v != null ? v : (v = topic(patterns, topic, read)) != null ? v : NOTHING_ALLOWS;
+        v = v != null ? v : (v = topic(patterns, topic, read)) != null ? v : nothingAllows;
+        return !v.allowed() || also == null ? v : also.topic(topic, read);
     }
 
     /** One group's decision: a matching deny, then a matching allow, else null (the next group decides). */
-    private static Verdict topic(List<Compiled> group, TopicName topic, boolean read) {
+    private Verdict topic(List<Compiled> group, TopicName topic, boolean read) {
         for (Compiled c : group) {
-            if (c.access == AclFile.Access.DENY && c.filter.matches(topic)) {
-                return new Verdict(false, c.line);
+            if ((read ? c.access.denyRead : c.access.denyWrite) && c.filter.matches(topic)) {
+                return new Verdict(false, c.line, source);
             }
         }
         for (Compiled c : group) {
             if ((read ? c.access.read : c.access.write) && c.filter.matches(topic)) {
-                return new Verdict(true, c.line);
+                return new Verdict(true, c.line, source);
             }
         }
         return null;
@@ -81,22 +121,26 @@ public final class Acl {
     /** Whether {@code filter} (without its $share/group/ prefix) may be subscribed to. */
     public Verdict subscribe(TopicFilter filter) {
         if (own == null) {
-            return new Verdict(true, 0);
+            return allowed;
         }
-        List<String> f = filter.levels();
+        Verdict v = subscribeHere(filter.levels());
+        return !v.allowed() || also == null ? v : also.subscribe(filter);
+    }
+
+    private Verdict subscribeHere(List<String> f) {
         for (List<Compiled> group : List.of(own, patterns)) {
             for (Compiled c : group) {
-                if (c.access == AclFile.Access.DENY && covers(c.filter.levels(), f)) {
-                    return new Verdict(false, c.line);
+                if (c.access.denyRead && covers(c.filter.levels(), f)) {
+                    return new Verdict(false, c.line, source);
                 }
             }
             for (Compiled c : group) {
                 if (c.access.read && covers(c.filter.levels(), f)) {
-                    return new Verdict(true, c.line);
+                    return new Verdict(true, c.line, source);
                 }
             }
         }
-        return new Verdict(false, 0);
+        return nothingAllows;
     }
 
     /** Whether every topic that filter {@code f} matches is matched by rule {@code r}. */

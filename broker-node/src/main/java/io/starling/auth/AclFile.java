@@ -26,16 +26,24 @@ import java.util.Map;
  * (Mosquitto refuses to start on it too): authorization is not left half-read.
  */
 public final class AclFile {
-    /** What a rule allows; DENY refuses what it matches before any allow is looked at. */
+    /**
+     * What a rule allows; a deny refuses what it matches before any allow is looked at. The ACL
+     * file's {@code deny} denies both; a token's or a hook's rules can deny one action alone.
+     */
     public enum Access {
-        READ(true, false), WRITE(false, true), READWRITE(true, true), DENY(false, false);
+        READ(true, false, false, false), WRITE(false, true, false, false), READWRITE(true, true, false, false),
+        DENY(false, false, true, true), DENY_READ(false, false, true, false), DENY_WRITE(false, false, false, true);
 
         final boolean read;
         final boolean write;
+        final boolean denyRead;
+        final boolean denyWrite;
 
-        Access(boolean read, boolean write) {
+        Access(boolean read, boolean write, boolean denyRead, boolean denyWrite) {
             this.read = read;
             this.write = write;
+            this.denyRead = denyRead;
+            this.denyWrite = denyWrite;
         }
     }
 
@@ -139,7 +147,7 @@ public final class AclFile {
             }
             filled.add(new Rule(p.access(), t, p.line()));
         }
-        return new Acl(own, filled);
+        return new Acl("auth.acl-file", own, filled);
     }
 
     private static boolean wild(String s) {
