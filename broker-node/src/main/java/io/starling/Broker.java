@@ -154,6 +154,9 @@ public final class Broker {
             }
         }
         io.starling.auth.Authenticator nodeAuth = services.authenticator();
+        if (nodeAuth instanceof io.starling.auth.HttpAuthenticator http) {
+            nodeAuth = http.fallback(); // the hook's answers do not reload; the files behind it do
+        }
         if (nodeAuth instanceof io.starling.auth.JwtAuthenticator jwt) {
             watchedFiles.watch(jwt.jwksFile(), "JWKS file", file -> {
                 try {

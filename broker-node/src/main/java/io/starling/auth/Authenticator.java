@@ -24,17 +24,30 @@ public interface Authenticator {
 
     /**
      * The decision: allowed, or the CONNACK reason code (5.0; the connection maps it for 3.1.1),
-     * the rule that decided (for the log line and nothing else) and why, never the password; and
-     * the username the client is known by where it is not its CONNECT's (null: that one).
+     * the rule that decided (for the log line and nothing else) and why, never the password; the
+     * username the client is known by where it is not its CONNECT's (null: that one); rights that
+     * came with the proof (a token's acl claim, a hook's answer; null: none), checked beside the
+     * ACL file's; and when the proof runs out (epoch milliseconds, a token's exp; 0: never).
      */
-    record Decision(boolean allowed, int reasonCode, String rule, String why, String grant, String username) {
+    record Decision(boolean allowed, int reasonCode, String rule, String why, String grant, String username,
+                    Acl rights, long expiresAtMillis) {
         public Decision(boolean allowed, int reasonCode, String rule, String why, String grant) {
-            this(allowed, reasonCode, rule, why, grant, null);
+            this(allowed, reasonCode, rule, why, grant, null, null, 0);
         }
 
         /** The same decision, the client known as {@code name} (e.g. from its certificate) rather than by its CONNECT's username. */
         public Decision as(String name) {
-            return new Decision(allowed, reasonCode, rule, why, grant, name);
+            return new Decision(allowed, reasonCode, rule, why, grant, name, rights, expiresAtMillis);
+        }
+
+        /** The same decision with rights of its own, to be checked beside the ACL file's. */
+        public Decision withRights(Acl acl) {
+            return new Decision(allowed, reasonCode, rule, why, grant, username, acl, expiresAtMillis);
+        }
+
+        /** The same decision, valid until {@code epochMillis} (0: for as long as the connection lasts). */
+        public Decision until(long epochMillis) {
+            return new Decision(allowed, reasonCode, rule, why, grant, username, rights, epochMillis);
         }
 
         public static Decision allow(String rule) {

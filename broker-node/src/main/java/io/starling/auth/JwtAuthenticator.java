@@ -32,6 +32,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * gets through (nimbus-jose-jwt's processor). {@code exp} is required, {@code exp} and {@code nbf}
  * are checked with auth.jwt.clock-skew; {@code iss} and {@code aud} where configured. The client
  * is known by the token's username claim; the CONNECT's username, if any, is only a carrier.
+ * Where the token has an acl claim ({@link AclClaim}), the client may do only what it allows (and
+ * what the ACL file allows, where there is one); where the token runs out while the client is
+ * connected, it is disconnected then (auth.jwt.disconnect-on-expiry).
  *
  * <p>A password (or username, with auth.jwt.from: username) that is not a JWT at all goes to the
  * password file when there is one, so devices with passwords and devices with tokens can share a
@@ -41,7 +44,11 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class JwtAuthenticator implements Authenticator {
     /** auth.jwt.*: where the token is, which claim names the client, what iss/aud must be (empty: not checked). */
     public record Settings(Path jwksFile, boolean fromUsername, String usernameClaim, String issuer, String audience,
-                           int clockSkewSeconds) {
+                           int clockSkewSeconds, String aclClaim, boolean disconnectOnExpiry) {
+        public Settings(Path jwksFile, boolean fromUsername, String usernameClaim, String issuer, String audience,
+                        int clockSkewSeconds) {
+            this(jwksFile, fromUsername, usernameClaim, issuer, audience, clockSkewSeconds, "acl", true);
+        }
     }
 
     static final int QUEUED = 10_000;
@@ -149,7 +156,18 @@ public final class JwtAuthenticator implements Authenticator {
                         "the token's '" + settings.usernameClaim() + "' claim is empty");
             }
             String kid = SignedJWT.parse(token).getHeader().getKeyID();
-            return Decision.allow("auth.jwt", ANY_KEY + (kid == null ? "" : kid)).as(name);
+            Decision d = Decision.allow("auth.jwt", ANY_KEY + (kid == null ? "" : kid)).as(name);
+            Object acl = settings.aclClaim().isEmpty() ? null : claims.getClaim(settings.aclClaim());
+            if (acl != null) {
+                try {
+                    d = d.withRights(Acl.of("auth.jwt.acl-claim", AclClaim.rules(acl)));
+                } catch (IllegalArgumentException e) {
+                    return Decision.refuse(ReasonCode.NOT_AUTHORIZED, "auth.jwt.acl-claim",
+                            "the token's '" + settings.aclClaim() + "' claim cannot be used: " + e.getMessage());
+                }
+            }
+            // exp is required: a client whose token has run out is ended then, as EMQX does by default.
+            return settings.disconnectOnExpiry() ? d.until(claims.getExpirationTime().getTime()) : d;
         } catch (BadJOSEException e) {
             // nimbus says why: "Expired JWT", "JWT before use time", "Signed JWT rejected: Invalid
             // signature", "... Another algorithm expected, or no matching key(s) found", "Unsecured (plain) JWTs are rejected"

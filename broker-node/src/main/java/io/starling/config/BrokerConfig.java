@@ -39,11 +39,23 @@ public record BrokerConfig(
         boolean authAllowAnonymous,
         String authAclFile,
         Jwt authJwt,
+        Http authHttp,
         Limits limits) {
+
+    /** auth.http.*: the HTTP hook asked per CONNECT and per first use of a topic; each URL off while empty. */
+    public record Http(String authenticateUrl, String authorizeUrl, int timeoutMillis, int cacheSeconds, boolean failClosed) {
+        public boolean authenticates() {
+            return !authenticateUrl.isEmpty();
+        }
+
+        public boolean authorizes() {
+            return !authorizeUrl.isEmpty();
+        }
+    }
 
     /** auth.jwt.*: JSON Web Tokens as the client's proof; off while jwks-file is empty. */
     public record Jwt(String jwksFile, boolean fromUsername, String usernameClaim, String issuer, String audience,
-                      int clockSkewSeconds) {
+                      int clockSkewSeconds, String aclClaim, boolean disconnectOnExpiry) {
         public boolean enabled() {
             return !jwksFile.isEmpty();
         }
@@ -222,6 +234,19 @@ public record BrokerConfig(
         key("auth.jwt.issuer", "", 0, 0, "the iss a token must have (empty: not checked)");
         key("auth.jwt.audience", "", 0, 0, "an aud a token must have (empty: not checked)");
         key("auth.jwt.clock-skew", 30, 0, 3600, "seconds of clock difference allowed when checking exp and nbf");
+        key("auth.jwt.acl-claim", "acl", 0, 0, "the claim with the client's rights, EMQX's forms "
+                + "({\"pub\":[..],\"sub\":[..],\"all\":[..]} or [{\"permission\",\"action\",\"topic\"}]): where a token "
+                + "has it, the client may do only what it allows (empty: not read)");
+        key("auth.jwt.disconnect-on-expiry", true, 0, 0, "disconnect a client when its token's exp passes (5.0: 0xA0)");
+        key("auth.http.authenticate-url", "", 0, 0, "an http(s) URL POSTed each CONNECT's client id, username, password and "
+                + "address; its answer {\"result\": \"allow\"|\"deny\"|\"ignore\"} decides (ignore: the password file or JWT "
+                + "keys do), optionally with username, acl and expire_at (empty: not asked)");
+        key("auth.http.authorize-url", "", 0, 0, "an http(s) URL POSTed the action (publish, subscribe) and topic the "
+                + "first time a client uses it; allow or deny, beside the ACL file (empty: not asked)");
+        key("auth.http.timeout-ms", 5000, 50, 60_000, "milliseconds the hook has to answer; no answer is an error");
+        key("auth.http.cache-seconds", 60, 0, 86_400, "seconds an allow at CONNECT and a client's answer per topic are kept");
+        key("auth.http.fail-closed", true, 0, 0, "an error or timeout of the hook refuses (CONNECT: 0x88, 3.1.1: 0x03; "
+                + "publish and subscribe: 0x87); false lets the client in or on, logged");
         key("auth.acl-file", "", 0, 0,
                 "a Mosquitto ACL file (topic/user/pattern lines): what it does not allow is denied, SUBSCRIBE included");
     }
@@ -240,9 +265,9 @@ public record BrokerConfig(
                 : java.util.Arrays.stream(clusterMembers.split(",")).map(String::trim).filter(m -> !m.isEmpty()).toList();
     }
 
-    /** Whether clients must authenticate (a password file or JWT keys are set). */
+    /** Whether clients must authenticate (a password file, JWT keys or an authentication hook is set). */
     public boolean authenticates() {
-        return !authPasswordFile.isEmpty() || authJwt.enabled();
+        return !authPasswordFile.isEmpty() || authJwt.enabled() || authHttp.authenticates();
     }
 
     public boolean listenerIsLoopback() {
@@ -264,6 +289,6 @@ public record BrokerConfig(
                 maxKeepAliveSeconds, connectTimeoutSeconds, receiveMaximum, maxInflight, maxQueuedMessages,
                 failoverGraceSeconds, maxQueuedBytes, maxSessionExpirySeconds, topicAliasMaximum, sysIntervalSeconds, clusterName, clusterBindHost,
                 clusterPort, clusterMembers, clusterKubernetesServiceDns, clusterBackupCount, clusterLinkPort,
-                clusterLinkTls, metricsEnabled, metricsHost, metricsPort, authPasswordFile, authAllowAnonymous, authAclFile, authJwt, limits);
+                clusterLinkTls, metricsEnabled, metricsHost, metricsPort, authPasswordFile, authAllowAnonymous, authAclFile, authJwt, authHttp, limits);
     }
 }

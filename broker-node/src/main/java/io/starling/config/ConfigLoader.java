@@ -102,7 +102,11 @@ public final class ConfigLoader {
                 (String) v.get("auth.acl-file"),
                 new BrokerConfig.Jwt((String) v.get("auth.jwt.jwks-file"), "username".equals(v.get("auth.jwt.from")),
                         (String) v.get("auth.jwt.username-claim"), (String) v.get("auth.jwt.issuer"),
-                        (String) v.get("auth.jwt.audience"), ((Long) v.get("auth.jwt.clock-skew")).intValue()),
+                        (String) v.get("auth.jwt.audience"), ((Long) v.get("auth.jwt.clock-skew")).intValue(),
+                        (String) v.get("auth.jwt.acl-claim"), (Boolean) v.get("auth.jwt.disconnect-on-expiry")),
+                new BrokerConfig.Http(url(v, "auth.http.authenticate-url"), url(v, "auth.http.authorize-url"),
+                        ((Long) v.get("auth.http.timeout-ms")).intValue(), ((Long) v.get("auth.http.cache-seconds")).intValue(),
+                        (Boolean) v.get("auth.http.fail-closed")),
                 new BrokerConfig.Limits(((Long) v.get("limits.max-connections")).intValue(),
                         ((Long) v.get("limits.connect-rate")).intValue(),
                         ((Long) v.get("limits.max-topic-length")).intValue(),
@@ -125,6 +129,23 @@ public final class ConfigLoader {
             }
         }
         return config;
+    }
+
+    /** An http or https URL with a host, or empty. */
+    private static String url(Map<String, Object> v, String key) {
+        String s = ((String) v.get(key)).strip();
+        if (s.isEmpty()) {
+            return s;
+        }
+        try {
+            java.net.URI u = new java.net.URI(s);
+            if (("http".equals(u.getScheme()) || "https".equals(u.getScheme())) && u.getHost() != null) {
+                return s;
+            }
+        } catch (java.net.URISyntaxException e) {
+            // said below
+        }
+        throw new ConfigException("configuration key '" + key + "' must be an http:// or https:// URL with a host, not '" + s + "'");
     }
 
     private static Object convert(BrokerConfig.Key key, Object raw, String source) {

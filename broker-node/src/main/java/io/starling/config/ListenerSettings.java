@@ -21,7 +21,8 @@ final class ListenerSettings {
 
     static List<ListenerConfig> from(Map<String, Object> v) {
         String defaultHost = (String) v.get("listener.host");
-        boolean passwords = !((String) v.get("auth.password-file")).isEmpty() || !((String) v.get("auth.jwt.jwks-file")).isEmpty();
+        boolean passwords = !((String) v.get("auth.password-file")).isEmpty() || !((String) v.get("auth.jwt.jwks-file")).isEmpty()
+                || !((String) v.get("auth.http.authenticate-url")).isBlank();
         boolean anonymous = (Boolean) v.get("auth.allow-anonymous");
         boolean legacyAnonymous = (Boolean) v.get("listener.allow-anonymous-non-loopback");
         List<ListenerConfig> out = new ArrayList<>();
@@ -47,7 +48,7 @@ final class ListenerSettings {
                 String hostKey = k == ListenerConfig.Kind.TCP || ((String) v.get(p + "host")).isEmpty()
                         ? "listener.host" : p + "host";
                 throw new ConfigException("the " + k.key + " listener binds " + host + " (" + hostKey + "), which is not "
-                        + "a loopback address, and no authentication is configured: set auth.password-file or auth.jwt.jwks-file, or "
+                        + "a loopback address, and no authentication is configured: set auth.password-file, auth.jwt.jwks-file or auth.http.authenticate-url, or "
                         + (k.secure ? p + "client-auth: required, or " : "")
                         + p + "allow-anonymous: true (or auth.allow-anonymous: true) to accept anonymous clients there");
             }

@@ -253,6 +253,17 @@ public final class BrokerMetrics {
                 "limit", limit).increment();
     }
 
+    /** A client disconnected because its credentials ran out (a token's exp, the hook's expire_at). */
+    public void credentialsExpired() {
+        labelled("starling_credentials_expired", "clients disconnected when their token or the hook's grant ran out").increment();
+    }
+
+    /** One request to the HTTP hook (auth.http.*): kind authenticate or authorize, result allow, deny, ignore or error. */
+    public void hookRequest(String kind, String result) {
+        labelled("starling_auth_hook_requests", "requests to the HTTP authentication and authorization hook, by answer",
+                "kind", kind, "result", result).increment();
+    }
+
     /** Something the ACL file does not allow: action publish, subscribe, read (a delivery) or will. */
     public void authorizationDenied(String action) {
         labelled("starling_authorization_denials",

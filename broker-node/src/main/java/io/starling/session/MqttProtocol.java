@@ -59,8 +59,15 @@ public final class MqttProtocol {
     /** Who the authenticator let in (null: anonymous) and on what grounds, checked again on reload. */
     private String authUser;
     private String authGrant;
-    /** What the ACL file lets this client do; compiled at CONNECT and again when the file is reloaded. */
+    /** What the ACL file (and its proof's rights) let this client do; compiled at CONNECT and again when the file is reloaded. */
     private Acl acl = Acl.ALLOW_ALL;
+    /** Rights that came with the client's proof (a token's acl claim, the hook's answer), or null. */
+    private Acl authRights;
+    /** The timer that ends the connection when its credentials run out (a token's exp), or -1. */
+    private long expiryTimer = -1;
+    /** The HTTP hook's answers for this client's topics, or null without auth.http.authorize-url. */
+    private io.starling.auth.HttpAuthorization.Grants hookGrants;
+    private final AuthorizationWait authorizationWait;
     /** Denials are logged once per connection at INFO (then at DEBUG) and counted every time. */
     private boolean denialLogged;
     private final QosZeroPause qosZeroPause;
@@ -102,6 +109,7 @@ public final class MqttProtocol {
         this.input = new InputGate(pauseInput, resumeInput);
         this.qosZeroPause = new QosZeroPause(services.vertx, context, input);
         this.ratePause = RatePause.of(rates, services.vertx, input, this::overRate);
+        this.authorizationWait = new AuthorizationWait(input, this::onThisContext);
         this.replies = new OrderedReplies(context);
         this.inboundAliases = new InboundAliases(services.config.topicAliasMaximum());
         this.qos2Routing = new OrderedQos2Routing(task -> onContext(() -> {
@@ -250,13 +258,23 @@ public final class MqttProtocol {
     public void onClosed() {
         State was = state;
         state = State.CLOSED;
+        released();
+        if (was == State.CONNECTED && ref != null) {
+            ref.connectionLost(this, publishWillOnClose, expirySeconds);
+        }
+    }
+
+    /** The connection is over: what it held (ordered replies, the rate's timer, the credentials' expiry) goes. */
+    private void released() {
         replies.close();
         if (ratePause != null) {
             ratePause.close();
         }
-        if (was == State.CONNECTED && ref != null) {
-            ref.connectionLost(this, publishWillOnClose, expirySeconds);
+        if (expiryTimer >= 0) {
+            services.vertx.cancelTimer(expiryTimer);
+            expiryTimer = -1;
         }
+        authorizationWait.clear();
     }
 
     // ---- CONNECT ----
@@ -309,21 +327,70 @@ public final class MqttProtocol {
         }
         authUser = d.username() != null ? d.username() : username;
         authGrant = d.grant();
+        authRights = d.rights();
         if (d.username() != null) {
             log.debug("client {} ({}) is {} [{}]", clientId, out.remoteAddress(), authUser, d.rule());
         }
-        acl = services.authorization.forClient(authUser, clientId);
+        if (d.expiresAtMillis() > 0) {
+            long left = d.expiresAtMillis() - System.currentTimeMillis();
+            if (left <= 0) {
+                refuse(new ConnectTerms.Refusal(ReasonCode.NOT_AUTHORIZED, d.rule(), "the credentials have run out"));
+                return;
+            }
+            expiryTimer = services.vertx.setTimer(left, t -> credentialsExpired(d.rule()));
+        }
+        acl = services.authorization.forClient(authUser, clientId).and(authRights);
+        if (services.httpAuthorization != null) {
+            hookGrants = services.httpAuthorization.forClient(clientId, authUser, out.remoteAddress(), this::onThisContext);
+        }
         if (req.will() != null) {
             // The will is a publish of this client's: it must be one it may make (as Mosquitto 2.0 checks at CONNECT).
             Acl.Verdict v = acl.publish(req.will().topic());
             if (!v.allowed()) {
-                services.metrics.authorizationDenied("will");
-                refuse(new ConnectTerms.Refusal(ReasonCode.NOT_AUTHORIZED, "auth.acl-file" + line(v),
-                        "the will topic '" + req.will().topic() + "' is not one " + who() + " may publish to"));
+                willDenied(req, v);
+                return;
+            }
+            if (hookGrants != null) {
+                hookGrants.ask(io.starling.auth.HttpAuthorization.Action.PUBLISH, req.will().topic()).onComplete(answer -> {
+                    if (state != State.CONNECTING) {
+                        return;
+                    }
+                    if (!answer.result().allowed()) {
+                        willDenied(req, answer.result());
+                    } else {
+                        services.registry.connect(this, req);
+                    }
+                });
                 return;
             }
         }
         services.registry.connect(this, req);
+    }
+
+    private void willDenied(AttachRequest req, Acl.Verdict v) {
+        services.metrics.authorizationDenied("will");
+        refuse(new ConnectTerms.Refusal(ReasonCode.NOT_AUTHORIZED, v.rule(),
+                "the will topic '" + req.will().topic() + "' is not one " + who() + " may publish to"));
+    }
+
+    /** The client's credentials ran out while it was connected (a token's exp, the hook's expire_at). */
+    private void credentialsExpired(String rule) {
+        expiryTimer = -1;
+        if (state != State.CONNECTED) {
+            return;
+        }
+        log.info("client {} ({}): its credentials ran out [{}]; disconnecting", clientId, out.remoteAddress(), rule);
+        services.metrics.credentialsExpired();
+        lastWord(ReasonCode.MAXIMUM_CONNECT_TIME, "", "the credentials have run out");
+        close(true);
+    }
+
+    private void onThisContext(Runnable task) {
+        if (context.nettyEventLoop().inEventLoop()) {
+            task.run();
+        } else {
+            context.runOnContext(v -> task.run());
+        }
     }
 
     /**
@@ -333,7 +400,8 @@ public final class MqttProtocol {
      */
     void recheckAuthentication() {
         if (state == State.CONNECTED) {
-            acl = services.authorization.forClient(authUser, clientId); // the ACL file may be the one that changed
+            // the ACL file may be the one that changed
+            acl = services.authorization.forClient(authUser, clientId).and(authRights);
         }
         if (state != State.CONNECTED || authenticator.stillAllowed(authUser, authGrant)) {
             return;
@@ -360,21 +428,17 @@ public final class MqttProtocol {
 
     private void denied(String what, Acl.Verdict v, String action) {
         services.metrics.authorizationDenied(action);
-        String text = "client {} ({}): {} denied to {} [auth.acl-file{}]";
+        String text = "client {} ({}): {} denied to {} [{}]";
         if (!denialLogged) {
             denialLogged = true;
-            log.info(text, clientId, out.remoteAddress(), what, who(), line(v));
+            log.info(text, clientId, out.remoteAddress(), what, who(), v.rule());
         } else {
-            log.debug(text, clientId, out.remoteAddress(), what, who(), line(v));
+            log.debug(text, clientId, out.remoteAddress(), what, who(), v.rule());
         }
     }
 
     private String who() {
         return authUser == null ? "anonymous clients" : "user '" + authUser + "'";
-    }
-
-    private static String line(Acl.Verdict v) {
-        return v.line() == 0 ? ": no rule allows it" : " line " + v.line();
     }
 
     /**
@@ -418,10 +482,7 @@ public final class MqttProtocol {
                     out.remoteAddress());
             services.metrics.protocolError(ReasonCode.PACKET_TOO_LARGE);
             state = State.CLOSED;
-            replies.close();
-        if (ratePause != null) {
-            ratePause.close();
-        }
+            released();
             out.close();
             ref.attached = this;
             ref.session.attaching = false;
@@ -443,10 +504,7 @@ public final class MqttProtocol {
         log.info("client {} ({}): a newer connection on another node took the client identifier", clientId,
                 out.remoteAddress());
         state = State.CLOSED;
-        replies.close();
-        if (ratePause != null) {
-            ratePause.close();
-        }
+        released();
         out.close();
     }
 
@@ -472,16 +530,16 @@ public final class MqttProtocol {
         }
         ref = null; // the session has been detached from this connection already
         state = State.CLOSED;
-        replies.close();
-        if (ratePause != null) {
-            ratePause.close();
-        }
+        released();
         out.close();
     }
 
     // ---- packets of a connected session ----
 
     private void onSessionPacket(Packet p) {
+        if (authorizationWait.holds(p)) {
+            return;
+        }
         switch (p.type()) {
             case PUBLISH -> onPublish((Publish) p);
             case PUBACK, PUBREC, PUBREL, PUBCOMP -> onAck((Ack) p);
@@ -501,8 +559,16 @@ public final class MqttProtocol {
         return ref.session;
     }
 
+    /** {@code p} needs the HTTP hook's answer: it and what follows wait ({@link AuthorizationWait}). */
+    private void awaitAuthorization(Packet p, Future<?> answered) {
+        authorizationWait.await(p, answered, this::onSessionPacket, () -> state == State.CONNECTED);
+    }
+
     private void onPublish(Publish p) {
-        services.metrics.messageReceived(p.qos());
+        boolean again = authorizationWait.again(p);
+        if (!again) {
+            services.metrics.messageReceived(p.qos());
+        }
         Properties props = p.properties() == null ? Properties.EMPTY : p.properties();
         String topic;
         TopicName name;
@@ -528,7 +594,7 @@ public final class MqttProtocol {
                 return;
             }
         }
-        if (ratePause != null && !ratePause.take(topic.length() + p.payload().length, qos > 0)) {
+        if (!again && ratePause != null && !ratePause.take(topic.length() + p.payload().length, qos > 0)) {
             // Read while the client already owed more than a second's worth: one socket read's
             // tail at most, since its input stopped being read when it began to owe.
             limitReached("publish faster than its rate", ratePause.over().key);
@@ -554,6 +620,18 @@ public final class MqttProtocol {
             denied("publish to '" + topic + "'", allowed, "publish");
             refusePublish(p, ReasonCode.NOT_AUTHORIZED, DropReason.NOT_AUTHORIZED);
             return;
+        }
+        if (hookGrants != null) {
+            Acl.Verdict hook = hookGrants.known(io.starling.auth.HttpAuthorization.Action.PUBLISH, topic);
+            if (hook == null) {
+                awaitAuthorization(p, hookGrants.ask(io.starling.auth.HttpAuthorization.Action.PUBLISH, topic));
+                return;
+            }
+            if (!hook.allowed()) {
+                denied("publish to '" + topic + "'", hook, "publish");
+                refusePublish(p, ReasonCode.NOT_AUTHORIZED, DropReason.NOT_AUTHORIZED);
+                return;
+            }
         }
         InboundQos2.Flow known = qos == 2 ? session.inbound.get(p.packetId()) : null;
         if (known != null && (known.accepted || known.routing != null)) {
@@ -779,6 +857,14 @@ public final class MqttProtocol {
     }
 
     private void onSubscribe(Subscribe s) {
+        authorizationWait.again(s);
+        if (hookGrants != null) {
+            Future<?> answers = askHook(s);
+            if (answers != null) {
+                awaitAuthorization(s, answers);
+                return;
+            }
+        }
         Properties props = s.properties() == null ? Properties.EMPTY : s.properties();
         int subscriptionId = props.subscriptionIdentifiers == null || props.subscriptionIdentifiers.isEmpty()
                 ? 0 : props.subscriptionIdentifiers.get(0);
@@ -817,6 +903,11 @@ public final class MqttProtocol {
                 continue;
             }
             Acl.Verdict allowed = acl.subscribe(filter);
+            if (allowed.allowed() && hookGrants != null) {
+                Acl.Verdict hook = hookGrants.known(io.starling.auth.HttpAuthorization.Action.SUBSCRIBE, r.filter());
+                allowed = hook != null ? hook : new Acl.Verdict(false, -1, io.starling.auth.HttpAuthorization.SOURCE
+                        + ": its answer was not kept"); // more filters in one SUBSCRIBE than answers are kept
+            }
             if (!allowed.allowed()) {
                 // Unlike Mosquitto, which accepts every SUBSCRIBE and filters deliveries alone.
                 denied("subscription to '" + r.filter() + "'", allowed, "subscribe");
@@ -854,6 +945,25 @@ public final class MqttProtocol {
                                 null)));
             }
         });
+    }
+
+    /** The hook's answers this SUBSCRIBE's valid filters still need, asked all at once; null when every one is kept. */
+    private Future<?> askHook(Subscribe s) {
+        List<Future<Acl.Verdict>> asks = null;
+        for (Subscribe.Request r : s.requests()) {
+            try {
+                TopicFilter.of(r.filter());
+            } catch (InvalidTopicException e) {
+                continue; // refused below without asking
+            }
+            if (hookGrants.known(io.starling.auth.HttpAuthorization.Action.SUBSCRIBE, r.filter()) == null) {
+                if (asks == null) {
+                    asks = new ArrayList<>();
+                }
+                asks.add(hookGrants.ask(io.starling.auth.HttpAuthorization.Action.SUBSCRIBE, r.filter()));
+            }
+        }
+        return asks == null ? null : Future.join(asks);
     }
 
     private void onUnsubscribe(Unsubscribe u) {

@@ -19,6 +19,8 @@ public final class Services {
     /** The node's password check, or null without a password file. */
     final io.starling.auth.Authenticator authenticator;
     final io.starling.auth.Authorization authorization;
+    /** The HTTP hook's topic checks, or null without auth.http.authorize-url. */
+    final io.starling.auth.HttpAuthorization httpAuthorization;
     /** Set when the node starts leaving: new connections are refused. */
     volatile boolean leaving;
 
@@ -28,7 +30,9 @@ public final class Services {
         this.config = config;
         this.router = router;
         this.metrics = metrics;
-        this.authenticator = io.starling.auth.Authentication.forConfig(config);
+        io.starling.auth.HttpHook hook = io.starling.auth.Authentication.hook(config, vertx, metrics);
+        this.authenticator = io.starling.auth.Authentication.forConfig(config, hook);
+        this.httpAuthorization = config.authHttp().authorizes() ? new io.starling.auth.HttpAuthorization(hook) : null;
         this.authorization = config.authAclFile().isEmpty() ? io.starling.auth.Authorization.none()
                 : io.starling.auth.Authorization.of(java.nio.file.Path.of(config.authAclFile()));
         this.registry = new SessionRegistry(this);

@@ -56,8 +56,26 @@ public class JwtAuthenticatorTest {
 
     public static String token(JWSAlgorithm alg, String kid, JWSSigner signer, String sub, long expiresInSeconds,
                                long notBeforeInSeconds) throws Exception {
+        return token(alg, kid, signer, sub, expiresInSeconds, notBeforeInSeconds, new JWTClaimsSet.Builder());
+    }
+
+    /** An RS256 token with more claims, e.g. {@code acl}. */
+    public static String rs256(String sub, long expiresIn, java.util.Map<String, Object> more) throws Exception {
+        return token(JWSAlgorithm.RS256, "r1", new RSASSASigner(RSA), sub, expiresIn, more);
+    }
+
+    /** A token with more claims. */
+    public static String token(JWSAlgorithm alg, String kid, JWSSigner signer, String sub, long expiresIn,
+                               java.util.Map<String, Object> more) throws Exception {
+        JWTClaimsSet.Builder b = new JWTClaimsSet.Builder();
+        more.forEach(b::claim);
+        return token(alg, kid, signer, sub, expiresIn, 0, b);
+    }
+
+    static String token(JWSAlgorithm alg, String kid, JWSSigner signer, String sub, long expiresInSeconds,
+                        long notBeforeInSeconds, JWTClaimsSet.Builder claims) throws Exception {
         long now = System.currentTimeMillis();
-        JWTClaimsSet.Builder claims = new JWTClaimsSet.Builder().subject(sub)
+        claims.subject(sub)
                 .expirationTime(new Date(now + TimeUnit.SECONDS.toMillis(expiresInSeconds)));
         if (notBeforeInSeconds != 0) {
             claims.notBeforeTime(new Date(now + TimeUnit.SECONDS.toMillis(notBeforeInSeconds)));
@@ -147,5 +165,26 @@ public class JwtAuthenticatorTest {
         a.replace(new JWKSet(List.<JWK>of(EC.toPublicJWK(), HMAC)));
         assertFalse(a.stillAllowed(d.username(), d.grant()), "its key r1 is gone");
         assertFalse(check(a, "u", rs256("dev", 600)).allowed());
+    }
+
+    @Test
+    void theAclClaimBecomesTheClientsRightsAndExpBoundsTheConnection() throws Exception {
+        JwtAuthenticator a = jwt(null);
+        long before = System.currentTimeMillis();
+        Authenticator.Decision d = check(a, "u", rs256("dev", 600, java.util.Map.of("acl",
+                java.util.Map.of("pub", List.of("devices/dev/up"), "sub", List.of("devices/dev/down/#")))));
+        assertTrue(d.allowed(), d.why());
+        assertTrue(d.rights().publish("devices/dev/up").allowed());
+        assertFalse(d.rights().publish("devices/other/up").allowed());
+        assertFalse(d.rights().publish("devices/dev/down/x").allowed(), "sub is not pub");
+        assertTrue(d.rights().subscribe(io.starling.topic.TopicFilter.of("devices/dev/down/#")).allowed());
+        assertEquals("auth.jwt.acl-claim", d.rights().publish("x").source());
+        assertTrue(Math.abs(d.expiresAtMillis() - (before + 600_000)) < 5_000, "exp: " + d.expiresAtMillis());
+        assertEquals(null, check(a, "u", rs256("plain", 600)).rights(), "no claim: no rights of its own");
+
+        Authenticator.Decision bad = check(a, "u", rs256("dev", 600, java.util.Map.of("acl", java.util.Map.of("pub", "not-a-list"))));
+        assertFalse(bad.allowed());
+        assertEquals(ReasonCode.NOT_AUTHORIZED, bad.reasonCode());
+        assertTrue(bad.why().contains("acl"), bad.why());
     }
 }

@@ -76,6 +76,12 @@ final class HaproxyProcess implements AutoCloseable {
 
     /** As {@link #start(Map)}, each server line with {@code serverOptions} (e.g. " send-proxy-v2 check-send-proxy"). */
     static HaproxyProcess start(Map<String, Integer> servers, String serverOptions) throws IOException, InterruptedException {
+        return start(servers, serverOptions, "");
+    }
+
+    /** As {@link #start(Map, String)}, the frontend's bind line with {@code bindOptions} (e.g. " ssl crt server.pem"). */
+    static HaproxyProcess start(Map<String, Integer> servers, String serverOptions, String bindOptions)
+            throws IOException, InterruptedException {
         int port = freePort();
         int statsPort = freePort();
         while (statsPort == port) {
@@ -92,7 +98,7 @@ final class HaproxyProcess implements AutoCloseable {
                 .append("  retries 2\n")
                 .append("  option redispatch\n")
                 .append("frontend mqtt\n")
-                .append("  bind 127.0.0.1:").append(port).append('\n')
+                .append("  bind 127.0.0.1:").append(port).append(bindOptions).append('\n')
                 .append("  default_backend brokers\n")
                 .append("backend brokers\n")
                 .append("  balance roundrobin\n");

@@ -134,4 +134,35 @@ class JwtIT {
             assertTrue(ec.client.isConnected(), "a client whose key stays stays");
         }
     }
+
+    static String es256(String sub, long expiresIn, java.util.Map<String, Object> claims) throws Exception {
+        return JwtAuthenticatorTest.token(JWSAlgorithm.ES256, "e1", new ECDSASigner((com.nimbusds.jose.jwk.ECKey) JwtAuthenticatorTest.EC),
+                sub, expiresIn, claims);
+    }
+
+    @Test
+    @Order(4)
+    void theTokensAclClaimIsWhatTheClientMayDo() throws Exception {
+        // ES256: the RSA key r1 left the JWKS file in the test before.
+        String token = es256("device-9", 600, java.util.Map.of("acl",
+                java.util.Map.of("pub", List.of("devices/device-9/up"), "sub", List.of("devices/device-9/down"))));
+        try (PahoV5Client c = v5("jwt-acl", "x", token)) {
+            assertEquals(0, AclIT.pubackCode(c, "devices/device-9/up", 1));
+            assertEquals(ReasonCode.NOT_AUTHORIZED, AclIT.pubackCode(c, "devices/device-8/up", 1));
+            assertArrayEquals(new int[] {1, ReasonCode.NOT_AUTHORIZED}, c.subscribe(null,
+                    new org.eclipse.paho.mqttv5.common.MqttSubscription("devices/device-9/down", 1),
+                    new org.eclipse.paho.mqttv5.common.MqttSubscription("devices/#", 1)));
+        }
+    }
+
+    @Test
+    @Order(5)
+    void aClientIsDisconnectedWhenItsTokenExpires() throws Exception {
+        try (PahoV5Client c = v5("jwt-short", "x", es256("device-short", 3, java.util.Map.of()))) {
+            assertTrue(c.client.isConnected());
+            org.eclipse.paho.mqttv5.client.MqttDisconnectResponse d = c.disconnects.poll(15, TimeUnit.SECONDS);
+            assertTrue(d != null, "not disconnected when its token's exp passed");
+            assertEquals(ReasonCode.MAXIMUM_CONNECT_TIME, d.getReturnCode());
+        }
+    }
 }

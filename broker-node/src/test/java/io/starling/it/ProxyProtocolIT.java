@@ -183,4 +183,51 @@ class ProxyProtocolIT {
             }
         }
     }
+
+    @Test
+    void behindAHaproxyThatTerminatesTlsTheCertificatesCnIsTheUsername() throws Exception {
+        Assumptions.assumeTrue(HaproxyProcess.installed(), "haproxy not installed (apt-get install haproxy)");
+        TlsIT.requireMosquittoClients();
+        Path dir = Files.createTempDirectory("starling-pp-tls");
+        try {
+            io.starling.tls.TestPki.Issued ca = io.starling.tls.TestPki.ca("pp-ca");
+            Path caFile = io.starling.tls.TestPki.writeCa(ca, dir.resolve("ca.crt"));
+            Path[] server = io.starling.tls.TestPki.server(ca, "haproxy").write(dir, "server");
+            Path pem = dir.resolve("haproxy.pem"); // HAProxy's crt: certificate and key in one file
+            Files.writeString(pem, Files.readString(server[0]) + Files.readString(server[1]));
+            Path[] client = io.starling.tls.TestPki.client(ca, "CN=device-42,O=Acme").write(dir, "client");
+            Map<String, Integer> servers = new LinkedHashMap<>();
+            servers.put("node1", broker.port());
+            java.util.logging.Logger protocol = java.util.logging.Logger.getLogger("io.starling.session.MqttProtocol");
+            java.util.logging.Level level = protocol.getLevel();
+            protocol.setLevel(java.util.logging.Level.FINE);
+            try (HaproxyProcess lb = HaproxyProcess.start(servers, " send-proxy-v2-ssl-cn check-send-proxy",
+                    " ssl crt " + pem + " ca-file " + caFile + " verify optional");
+                 LogLines log = new LogLines()) {
+                java.util.List<String> pub = new java.util.ArrayList<>(java.util.List.of("mosquitto_pub", "-h", "127.0.0.1",
+                        "-p", String.valueOf(lb.port()), "--cafile", caFile.toString(), "-V", "mqttv311", "-t", "pp/tls",
+                        "-m", "m", "-q", "1"));
+                java.util.List<String> withCert = new java.util.ArrayList<>(pub);
+                withCert.addAll(java.util.List.of("-i", "pp-haproxy-cn", "--cert", client[0].toString(), "--key", client[1].toString()));
+                Object[] ok = TlsIT.run(withCert);
+                assertEquals(0, ok[0], "with a certificate HAProxy verified: " + ok[1]);
+                assertNotNull(log.await("pp-haproxy-cn", "device-42", "proxy-identity"),
+                        "the client is known by its certificate's CN, from HAProxy's PPv2 SSL fields");
+                java.util.List<String> noCert = new java.util.ArrayList<>(pub);
+                noCert.addAll(java.util.List.of("-i", "pp-haproxy-nocert"));
+                Object[] refused = TlsIT.run(noCert);
+                assertTrue((Integer) refused[0] != 0, "TLS without a client certificate and no password: " + refused[1]);
+                assertTrue(refused[1].toString().toLowerCase().contains("not authori"), refused[1].toString());
+            } finally {
+                protocol.setLevel(level);
+            }
+        } finally {
+            try (var files = Files.list(dir)) {
+                for (Path f : files.toList()) {
+                    Files.delete(f);
+                }
+            }
+            Files.delete(dir);
+        }
+    }
 }
