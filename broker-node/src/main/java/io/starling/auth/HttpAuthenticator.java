@@ -10,7 +10,6 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.Base64;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -41,12 +40,7 @@ public final class HttpAuthenticator implements Authenticator {
     private final HttpHook hook;
     private final Authenticator fallback;
     private final long rememberNanos;
-    private final Map<String, Remembered> remembered = new LinkedHashMap<>(16, 0.75f, true) {
-        @Override
-        protected boolean removeEldestEntry(Map.Entry<String, Remembered> eldest) {
-            return size() > REMEMBERED;
-        }
-    };
+    private final Map<String, Remembered> remembered = new LruMap<>(REMEMBERED);
 
     private record Remembered(Decision decision, long untilNanos) {
     }

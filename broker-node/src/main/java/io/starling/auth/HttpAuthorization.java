@@ -3,7 +3,6 @@ package io.starling.auth;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.json.JsonObject;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
@@ -46,12 +45,7 @@ public final class HttpAuthorization {
         private final String username;
         private final String peerhost;
         private final Executor context;
-        private final Map<String, Kept> kept = new LinkedHashMap<>(4, 0.75f, true) {
-            @Override
-            protected boolean removeEldestEntry(Map.Entry<String, Kept> eldest) {
-                return size() > KEPT_PER_CLIENT;
-            }
-        };
+        private final Map<String, Kept> kept = new LruMap<>(KEPT_PER_CLIENT);
         private boolean failOpenLogged;
 
         private record Kept(Acl.Verdict verdict, long untilNanos) {

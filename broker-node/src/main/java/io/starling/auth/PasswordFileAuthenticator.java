@@ -5,7 +5,6 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.RejectedExecutionException;
@@ -54,12 +53,7 @@ public final class PasswordFileAuthenticator implements Authenticator {
     }
 
     private static Loaded loaded(PasswordFile file) {
-        return new Loaded(file, new LinkedHashMap<>(16, 0.75f, true) {
-            @Override
-            protected boolean removeEldestEntry(Map.Entry<String, Long> eldest) {
-                return size() > REMEMBERED;
-            }
-        });
+        return new Loaded(file, new LruMap<>(REMEMBERED));
     }
 
     /** A new version of the file: what was remembered of the old one goes with it. */
