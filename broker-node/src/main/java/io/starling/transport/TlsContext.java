@@ -160,8 +160,9 @@ public final class TlsContext {
     static SslProvider provider(String name) {
         if (name.equals("openssl")) {
             if (!OpenSsl.isAvailable()) {
-                throw new ConfigException("tls.provider is openssl, but OpenSSL (netty-tcnative) cannot be loaded here: "
-                        + OpenSsl.unavailabilityCause());
+                // Only linux-x86_64 natives are shipped (ADR 0013): elsewhere the JDK's TLS is the way.
+                throw new ConfigException("tls.provider is openssl (the default), but OpenSSL (netty-tcnative, shipped for "
+                        + "linux-x86_64 only) cannot be loaded here; set tls.provider: jdk: " + OpenSsl.unavailabilityCause());
             }
             // The reference-counted engines: SslHandler frees each one's native SSL when its channel
             // closes. SslProvider.OPENSSL's engines are freed by a finalizer instead, which keeps
