@@ -148,7 +148,7 @@ public record BrokerConfig(
                 key(p + "ciphers", "", 0, 0, "comma-separated cipher suites (empty: the provider's defaults)" + same);
             }
         }
-        choice("tls.provider", "jdk", "TLS implementation of every TLS listener", "jdk", "openssl");
+        choice("tls.provider", "openssl", "TLS implementation of every TLS listener (ADR 0013)", "jdk", "openssl");
     }
 
     static {

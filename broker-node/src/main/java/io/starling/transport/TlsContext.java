@@ -58,6 +58,21 @@ public final class TlsContext {
         } catch (IOException | GeneralSecurityException | RuntimeException e) {
             throw new ConfigException("the " + listener + " listener's TLS settings do not make a server context: " + e.getMessage());
         }
+        log.info("{} listener: TLS by {}", listener, implementation(settings.provider()));
+    }
+
+    /** What does the handshakes, for the start-up log: "OpenSSL (BoringSSL)" or "the JDK (SunJSSE)". */
+    static String implementation(String provider) {
+        if (provider.equals("openssl")) {
+            return "OpenSSL (" + OpenSsl.versionString() + ", netty-tcnative)";
+        }
+        javax.net.ssl.SSLContext jdk;
+        try {
+            jdk = javax.net.ssl.SSLContext.getDefault();
+        } catch (GeneralSecurityException e) {
+            return "the JDK";
+        }
+        return "the JDK (" + jdk.getProvider().getName() + ")";
     }
 
     public SslContext current() {
@@ -86,8 +101,12 @@ public final class TlsContext {
     }
 
     private void install(Built b) {
+        SslContext old = current;
         current = b.context;
         serving = b.certificate;
+        // An OpenSSL context is reference-counted: each engine holds its own reference, so the
+        // listener's is dropped here and the native context goes once its last connection has.
+        io.netty.util.ReferenceCountUtil.release(old);
     }
 
     private record Built(SslContext context, X509Certificate certificate) {
@@ -141,10 +160,14 @@ public final class TlsContext {
     static SslProvider provider(String name) {
         if (name.equals("openssl")) {
             if (!OpenSsl.isAvailable()) {
-                throw new ConfigException("tls.provider is openssl, but OpenSSL (netty-tcnative) cannot be loaded here: "
-                        + OpenSsl.unavailabilityCause());
+                // Only linux-x86_64 natives are shipped (ADR 0013): elsewhere the JDK's TLS is the way.
+                throw new ConfigException("tls.provider is openssl (the default), but OpenSSL (netty-tcnative, shipped for "
+                        + "linux-x86_64 only) cannot be loaded here; set tls.provider: jdk: " + OpenSsl.unavailabilityCause());
             }
-            return SslProvider.OPENSSL;
+            // The reference-counted engines: SslHandler frees each one's native SSL when its channel
+            // closes. SslProvider.OPENSSL's engines are freed by a finalizer instead, which keeps
+            // every closed connection's native memory until a GC has run the finalizer queue.
+            return SslProvider.OPENSSL_REFCNT;
         }
         return SslProvider.JDK;
     }

@@ -27,7 +27,8 @@ enum TlsFailure {
     static TlsFailure of(Throwable t) {
         String m = messages(t).toLowerCase(java.util.Locale.ROOT);
         if (m.contains("empty client certificate chain") || m.contains("null cert chain")
-                || m.contains("peer sent no certificate")) {
+                || m.contains("peer sent no certificate")
+                || m.contains("peer_did_not_return_a_certificate")) { // BoringSSL (tls.provider: openssl)
             return NO_CLIENT_CERTIFICATE;
         }
         if (m.contains("validity check failed") || m.contains("certificate expired") || m.contains("notafter")

@@ -120,6 +120,9 @@ public final class LoadRun {
             if (source != null) {
                 opts.setLocalAddress(source);
             }
+            if (o.caFile != null) {
+                ClientTls.apply(opts, o.caFile, o.tlsProvider, o.tlsResumption);
+            }
             netClients.add(vertx.createNetClient(opts));
         }
     }
@@ -401,7 +404,8 @@ public final class LoadRun {
                 t.lost(), t.duplicates(), t.outOfOrder(),
                 stats.connectsAttempted.sum(), stats.connectsSucceeded.sum(), stats.connectsFailed.sum(),
                 stats.connectRate(), pct(con, 50), pct(con, 99), con.getMaxValue(),
-                stats.errorCount(), stats.errorsByKind(), setupError != null, setupError);
+                stats.errorCount(), stats.errorsByKind(), setupError != null, setupError,
+                o.caFile == null ? "off" : o.tlsText() + "; " + stats.tlsSession());
     }
 
     private static long pct(Histogram h, double p) {

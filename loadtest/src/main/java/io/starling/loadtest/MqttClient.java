@@ -140,7 +140,9 @@ public final class MqttClient {
             if (ar.failed()) {
                 String msg = String.valueOf(ar.cause().getMessage()).toLowerCase();
                 closed = true;
-                failConnect(msg.contains("timed out") || msg.contains("timeout")
+                boolean tls = ar.cause() instanceof javax.net.ssl.SSLException
+                        || ar.cause().getCause() instanceof javax.net.ssl.SSLException;
+                failConnect(tls ? "tls-handshake-failed" : msg.contains("timed out") || msg.contains("timeout")
                         ? "tcp-connect-timeout" : "tcp-connect-failed", ar.cause().toString());
                 return;
             }
@@ -164,6 +166,9 @@ public final class MqttClient {
 
     private void onSocket(NetSocket s) {
         socket = s;
+        if (s.isSsl()) {
+            stats.tlsSession(s.sslSession());
+        }
         stats.openConnections.incrementAndGet();
         decoder = new PacketDecoder(Integer.MAX_VALUE);
         Connect connect = new Connect(version, clientId, true, keepAliveSeconds, Properties.EMPTY, null, null, null);

@@ -44,6 +44,7 @@ public final class Options {
             "         --duration SECONDS  --messages N  --warmup SECONDS  --drain SECONDS",
             "         --source-addresses A-B|A,B,...  --connect-rate N  --json FILE",
             "         --client-prefix STR  --keep-alive SECONDS",
+            "         --cafile PEM  --tls-provider jdk|openssl  --tls-resumption on|off",
             "see loadtest/README.md for what each one means");
 
     public Scenario scenario;
@@ -67,6 +68,12 @@ public final class Options {
     public Path json;
     public String clientPrefix = "lt";
     public int keepAliveSeconds = 60;
+    /** TLS towards the broker, trusting this CA (PEM); null: plain TCP. */
+    public Path caFile;
+    /** The client's TLS implementation: jdk or openssl (netty-tcnative). */
+    public String tlsProvider = "jdk";
+    /** Whether a connection may resume an earlier TLS session; off: every handshake is a full one. */
+    public boolean tlsResumption = false;
 
     public static Options parse(String... args) throws UsageException {
         if (args.length == 0) {
@@ -131,10 +138,31 @@ public final class Options {
                     o.clientPrefix = value;
                 }
                 case "--keep-alive" -> o.keepAliveSeconds = intIn(name, value, 0, 65_535);
+                case "--cafile" -> {
+                    o.caFile = Path.of(value);
+                    if (!java.nio.file.Files.isReadable(o.caFile)) {
+                        throw new UsageException("--cafile " + value + " cannot be read");
+                    }
+                }
+                case "--tls-provider" -> {
+                    if (!value.equals("jdk") && !value.equals("openssl")) {
+                        throw new UsageException("--tls-provider must be jdk or openssl, not '" + value + "'");
+                    }
+                    o.tlsProvider = value;
+                }
+                case "--tls-resumption" -> {
+                    if (!value.equals("on") && !value.equals("off")) {
+                        throw new UsageException("--tls-resumption must be on or off, not '" + value + "'");
+                    }
+                    o.tlsResumption = value.equals("on");
+                }
                 default -> throw new UsageException("unknown option '" + name + "'");
             }
         }
         o.resolveCounts(clients, publishers, topics);
+        if (o.caFile == null && (seen.contains("--tls-provider") || seen.contains("--tls-resumption"))) {
+            throw new UsageException("--tls-provider and --tls-resumption need --cafile (TLS is off without it)");
+        }
         if (o.scenario == Scenario.CROSS_NODE && o.hosts.size() < 2) {
             throw new UsageException("cross-node needs at least two --hosts (publishers use the first, subscribers the last)");
         }
@@ -290,6 +318,14 @@ public final class Options {
         return v;
     }
 
+    /** "off", or the client's provider and whether it resumes sessions, e.g. "openssl, full handshakes". */
+    public String tlsText() {
+        if (caFile == null) {
+            return "off";
+        }
+        return tlsProvider + (tlsResumption ? ", resumption on" : ", full handshakes (no resumption)");
+    }
+
     public String mqttName() {
         return v5 ? "5" : "3.1.1";
     }
@@ -314,9 +350,9 @@ public final class Options {
     public String toString() {
         return String.format(Locale.ROOT,
                 "%s hosts=%s mqtt=%s qos=%d payload=%d publishers=%d subscribers=%d clients=%d topics=%d rate=%s "
-                        + "inflight=%d duration=%ds warmup=%ds messages=%s",
+                        + "inflight=%d duration=%ds warmup=%ds messages=%s tls=%s",
                 scenario.cliName(), hosts, mqttName(), qos, payload, publishers, subscriberCount(), clients, topics,
                 rate == 0 ? "max" : String.valueOf(rate), inflight, durationSeconds, warmupSeconds,
-                messages == 0 ? "unbounded" : String.valueOf(messages));
+                messages == 0 ? "unbounded" : String.valueOf(messages), tlsText());
     }
 }

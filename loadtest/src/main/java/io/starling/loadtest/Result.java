@@ -20,7 +20,7 @@ public record Result(
         long lost, long duplicates, long outOfOrder,
         long connectsAttempted, long connectsSucceeded, long connectsFailed, double connectRate,
         long connectLatencyP50Us, long connectLatencyP99Us, long connectLatencyMaxUs,
-        long errors, Map<String, Long> errorsByKind, boolean setupFailed, String setupError) {
+        long errors, Map<String, Long> errorsByKind, boolean setupFailed, String setupError, String tls) {
 
     /** The fields in report order, with their JSON names. */
     public Map<String, Object> fields() {
@@ -67,6 +67,7 @@ public record Result(
         m.put("errorsByKind", errorsByKindText());
         m.put("setupFailed", setupFailed);
         m.put("setupError", setupError == null ? "" : setupError);
+        m.put("tls", tls);
         return m;
     }
 
@@ -108,6 +109,9 @@ public record Result(
                         + "connect latency p50 %d us, p99 %d us, max %d us%n",
                 connectsAttempted, connectsSucceeded, connectsFailed, connectRate,
                 connectLatencyP50Us, connectLatencyP99Us, connectLatencyMaxUs));
+        if (!tls.equals("off")) {
+            sb.append("tls        ").append(tls).append(System.lineSeparator());
+        }
         sb.append(String.format(Locale.ROOT, "errors     %d%s%n", errors,
                 errors == 0 ? "" : " (" + errorsByKindText().replace(";", ", ") + ")"));
         if (setupFailed) {

@@ -49,6 +49,25 @@ public final class Stats {
     /** System.nanoTime of the last measured receipt. */
     private final AtomicLong lastMeasuredReceiveNanos = new AtomicLong(Long.MIN_VALUE);
 
+    /** TLS connections by negotiated protocol and cipher suite, e.g. "TLSv1.3 TLS_AES_128_GCM_SHA256". */
+    private final Map<String, LongAdder> tlsSessions = new ConcurrentHashMap<>();
+
+    public void tlsSession(javax.net.ssl.SSLSession session) {
+        String what = session == null ? "no session" : session.getProtocol() + " " + session.getCipherSuite();
+        tlsSessions.computeIfAbsent(what, k -> new LongAdder()).increment();
+    }
+
+    /** "TLSv1.3 TLS_AES_128_GCM_SHA256 x5000", by kind, sorted; "none" before any TLS connection. */
+    public String tlsSession() {
+        if (tlsSessions.isEmpty()) {
+            return "none";
+        }
+        Map<String, Long> m = new TreeMap<>();
+        tlsSessions.forEach((k, v) -> m.put(k, v.sum()));
+        return m.entrySet().stream().map(e -> e.getKey() + " x" + e.getValue())
+                .collect(java.util.stream.Collectors.joining(", "));
+    }
+
     public void error(String kind) {
         errors.computeIfAbsent(kind, k -> new LongAdder()).increment();
     }

@@ -128,4 +128,26 @@ class OptionsTest {
         assertEquals(List.of("127.0.0.254", "127.0.0.255", "127.0.1.0", "127.0.1.1"), o.sourceAddresses);
         assertEquals(16, parse("idle", "--source-addresses", "127.0.0.1-127.0.0.16").sourceAddresses.size());
     }
+
+    @Test
+    void tlsIsOffUntilACaFileIsGivenAndThenDoesFullHandshakes() throws Exception {
+        Options plain = parse("idle");
+        assertEquals(null, plain.caFile);
+        assertEquals("off", plain.tlsText());
+        Path ca = java.nio.file.Files.createTempFile("ca", ".crt");
+        try {
+            Options tls = parse("connect-storm", "--cafile", ca.toString(), "--tls-provider", "openssl");
+            assertEquals(ca, tls.caFile);
+            assertEquals("openssl", tls.tlsProvider);
+            assertFalse(tls.tlsResumption, "full handshakes unless asked");
+            assertTrue(tls.tlsText().contains("full handshakes"), tls.tlsText());
+            assertTrue(parse("idle", "--cafile", ca.toString(), "--tls-resumption", "on").tlsResumption);
+            assertTrue(rejected("idle", "--tls-provider", "openssl").contains("--cafile"));
+            assertTrue(rejected("idle", "--cafile", ca.toString(), "--tls-provider", "gnutls").contains("jdk or openssl"));
+            assertTrue(rejected("idle", "--cafile", ca.toString(), "--tls-resumption", "yes").contains("on or off"));
+            assertTrue(rejected("idle", "--cafile", ca + ".missing").contains("cannot be read"));
+        } finally {
+            java.nio.file.Files.delete(ca);
+        }
+    }
 }

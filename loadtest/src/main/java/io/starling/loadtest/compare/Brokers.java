@@ -23,6 +23,11 @@ public final class Brokers {
         /** host:port of each node, for the load generator's --hosts. */
         List<String> endpoints();
 
+        /** host:port of each node's TLS listener; empty when it has none. */
+        default List<String> tlsEndpoints() {
+            return List.of();
+        }
+
         /** The exact command line(s) that started it, for the report. */
         String command();
 
@@ -84,6 +89,7 @@ public final class Brokers {
     public static final class Mosquitto implements Broker {
         private final Process process;
         private final int port;
+        private final int tlsPort;
         private final String command;
         private final String version;
         private final Path dir;
@@ -94,9 +100,20 @@ public final class Brokers {
 
         /** @param maxQueuedMessages Mosquitto's per-client queue; 1,000 is Starling's default */
         public Mosquitto(String binary, Path workDir, int maxQueuedMessages) throws IOException, InterruptedException {
+            this(binary, workDir, maxQueuedMessages, null);
+        }
+
+        /** With a TLS listener as well, serving these files (no client certificates asked for), when tls is not null. */
+        Mosquitto(String binary, Path workDir, int maxQueuedMessages, TlsFiles tls) throws IOException, InterruptedException {
             port = freePort();
+            tlsPort = tls == null ? -1 : freePort();
             dir = Files.createTempDirectory(workDir, "mosquitto");
             Path conf = dir.resolve("mosquitto.conf");
+            List<String> tlsListener = tls == null ? List.of() : List.of(
+                    "listener " + tlsPort + " 127.0.0.1",
+                    "certfile " + tls.certFile(),
+                    "keyfile " + tls.keyFile(),
+                    "cafile " + tls.caFile());
             Files.writeString(conf, String.join("\n",
                     "listener " + port + " 127.0.0.1",
                     "allow_anonymous true",
@@ -111,11 +128,15 @@ public final class Brokers {
                     "log_dest stderr",
                     // Started as root, Mosquitto would switch to the mosquitto user; no need on loopback.
                     "user root",
+                    String.join("\n", tlsListener),
                     ""));
             command = binary + " -c " + conf + "   # mosquitto.conf: " + Files.readString(conf).trim().replace("\n", "; ");
             process = new ProcessBuilder(binary, "-c", conf.toString())
                     .redirectErrorStream(true).redirectOutput(dir.resolve("mosquitto.log").toFile()).start();
             awaitListening(port, process, "mosquitto");
+            if (tls != null) {
+                awaitListening(tlsPort, process, "mosquitto's TLS listener");
+            }
             version = versionOf(binary);
         }
 
@@ -139,6 +160,11 @@ public final class Brokers {
         @Override
         public List<String> endpoints() {
             return List.of("127.0.0.1:" + port);
+        }
+
+        @Override
+        public List<String> tlsEndpoints() {
+            return tlsPort < 0 ? List.of() : List.of("127.0.0.1:" + tlsPort);
         }
 
         @Override
@@ -169,9 +195,22 @@ public final class Brokers {
         private final List<String> commands = new ArrayList<>();
         private final String java;
         private final List<Integer> metricsPorts = new ArrayList<>();
+        private final List<String> tlsEndpoints = new ArrayList<>();
+        private final String tlsProvider;
 
         Starling(String java, Path jar, int nodes, Path workDir) throws IOException, InterruptedException {
+            this(java, jar, nodes, workDir, null, null);
+        }
+
+        /**
+         * With a TLS listener as well when tls is not null, serving these files with tls.provider
+         * {@code provider} (jdk or openssl), its other TLS keys at their defaults.
+         */
+        Starling(String java, Path jar, int nodes, Path workDir, TlsFiles tls, String provider)
+                throws IOException, InterruptedException {
             this.java = java;
+            this.tlsProvider = tls == null ? null : provider;
+            int[] tlsPorts = new int[nodes];
             int[] mqtt = new int[nodes];
             int[] hz = new int[nodes];
             int[] link = new int[nodes];
@@ -199,6 +238,16 @@ public final class Brokers {
                 env.put("STARLING_METRICS_HOST", "127.0.0.1");
                 env.put("STARLING_METRICS_PORT", String.valueOf(metricsPort));
                 env.put("STARLING_SYS_INTERVAL", "0");
+                if (tls != null) {
+                    tlsPorts[i] = freePort();
+                    env.put("STARLING_TLS_PROVIDER", provider);
+                    env.put("STARLING_LISTENER_TLS_ENABLED", "true");
+                    env.put("STARLING_LISTENER_TLS_PORT", String.valueOf(tlsPorts[i]));
+                    env.put("STARLING_LISTENER_TLS_CERT_FILE", tls.certFile().toString());
+                    env.put("STARLING_LISTENER_TLS_KEY_FILE", tls.keyFile().toString());
+                    env.put("STARLING_LISTENER_TLS_CA_FILE", tls.caFile().toString());
+                    tlsEndpoints.add("127.0.0.1:" + tlsPorts[i]);
+                }
                 ProcessBuilder pb = new ProcessBuilder(java, "-jar", jar.toString());
                 pb.environment().keySet().removeIf(k -> k.startsWith("STARLING_"));
                 pb.environment().putAll(env);
@@ -211,6 +260,9 @@ public final class Brokers {
             }
             for (int i = 0; i < nodes; i++) {
                 awaitListening(mqtt[i], processes.get(i), "starling node " + i);
+                if (tls != null) {
+                    awaitListening(tlsPorts[i], processes.get(i), "starling node " + i + "'s TLS listener");
+                }
             }
             if (nodes > 1) {
                 Thread.sleep(8000); // membership settles (Hazelcast join + route exchange) before load
@@ -219,7 +271,15 @@ public final class Brokers {
 
         @Override
         public String name() {
+            if (tlsProvider != null) {
+                return "Starling (" + tlsProvider + ")";
+            }
             return processes.size() == 1 ? "Starling" : "Starling (" + processes.size() + " nodes)";
+        }
+
+        @Override
+        public List<String> tlsEndpoints() {
+            return tlsEndpoints;
         }
 
         @Override

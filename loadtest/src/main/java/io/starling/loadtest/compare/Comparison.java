@@ -26,11 +26,12 @@ public final class Comparison {
         Map<String, String> commands = new LinkedHashMap<>();
         List<Scenario> scenarios = Scenario.comparisons(o.quick).stream()
                 .filter(s -> s.id().matches(o.only)).toList();
-        String mosquittoVersion;
-        String starlingCommand;
-        String mosquittoCommand;
+        String mosquittoVersion = null;
+        String starlingCommand = null;
+        String mosquittoCommand = null;
         Instant started = Instant.now();
-        try (Brokers.Broker starling = new Brokers.Starling(java, o.brokerJar, 1, workDir);
+        boolean plain = !scenarios.isEmpty() || "idle-memory".matches(o.only) || "cross-node".matches(o.only);
+        if (!scenarios.isEmpty()) try (Brokers.Broker starling = new Brokers.Starling(java, o.brokerJar, 1, workDir);
                 Brokers.Broker mosquitto = new Brokers.Mosquitto(o.mosquitto, workDir)) {
             mosquittoVersion = mosquitto.version();
             starlingCommand = starling.command();
@@ -98,8 +99,33 @@ public final class Comparison {
                 }
             }
         }
-        String markdown = new Report(results, scenarios, o, commands, starlingCommand, mosquittoCommand,
-                clusterCommand, mosquittoVersion, started).markdown();
+        String tlsSection = null;
+        if (TlsComparison.selected(o)) {
+            TlsComparison tls = new TlsComparison(o, java, workDir, load, results);
+            tls.run();
+            tlsSection = TlsReport.section(results, tls.ran, o, tls.commands, tls.brokerCommands, started);
+        }
+        if (mosquittoVersion == null) {
+            try (Brokers.Broker m = new Brokers.Mosquitto(o.mosquitto, workDir)) {
+                mosquittoVersion = m.version();
+            }
+        }
+        String markdown;
+        if (plain) {
+            markdown = new Report(results, scenarios, o, commands, starlingCommand, mosquittoCommand,
+                    clusterCommand, mosquittoVersion, started).markdown();
+            if (tlsSection != null) {
+                markdown = TlsReport.splice(markdown, tlsSection);
+            }
+        } else {
+            // The TLS scenarios alone: their section replaces its old self in the report, and the
+            // rest stays what its own run wrote (a new file gets the section and the machine).
+            String machine = "## Machine (TLS run)\n\n" + new Report(results, List.of(), o, commands, null, null, null,
+                    mosquittoVersion, started).machineText();
+            markdown = Files.isRegularFile(o.out)
+                    ? TlsReport.splice(Files.readString(o.out), tlsSection.replace(TlsReport.END, machine + TlsReport.END))
+                    : tlsSection.replace(TlsReport.END, machine + TlsReport.END);
+        }
         Files.createDirectories(o.out.toAbsolutePath().getParent());
         Files.writeString(o.out, markdown);
         log("wrote " + o.out);
@@ -126,6 +152,10 @@ public final class Comparison {
         int runs = 3;
         int duration = 10;
         int idleClients = 15_000;
+        /** The TLS scenarios: key types for the handshake storm, its clients, and the idle TLS connections. */
+        List<String> tlsKeys = List.of("ec", "rsa");
+        int tlsStormClients = 2000;
+        int tlsIdleClients = 10_000;
         boolean quick;
         String only = ".*";
         Path out = Path.of("docs/benchmarks.md");
@@ -143,6 +173,14 @@ public final class Comparison {
                     case "--runs" -> o.runs = bounded(a, v, 1, 20);
                     case "--duration" -> o.duration = bounded(a, v, 1, 600);
                     case "--idle-clients" -> o.idleClients = bounded(a, v, 1, 18_000);
+                    case "--tls-keys" -> {
+                        o.tlsKeys = List.of(require(a, v).split(","));
+                        if (!o.tlsKeys.stream().allMatch(k -> k.equals("ec") || k.equals("rsa"))) {
+                            throw new IllegalArgumentException("--tls-keys is a comma-separated list of ec and rsa");
+                        }
+                    }
+                    case "--tls-clients" -> o.tlsStormClients = bounded(a, v, 1, 18_000);
+                    case "--tls-idle-clients" -> o.tlsIdleClients = bounded(a, v, 1, 18_000);
                     case "--only" -> o.only = require(a, v);
                     case "--out" -> o.out = Path.of(require(a, v));
                     case "--mosquitto" -> o.mosquitto = require(a, v);
@@ -152,7 +190,7 @@ public final class Comparison {
                         continue;
                     }
                     default -> throw new IllegalArgumentException("unknown option " + a + "; options: --runs N "
-                            + "--duration S --idle-clients N --only REGEX --out FILE --mosquitto PATH --quick");
+                            + "--duration S --idle-clients N --tls-keys ec,rsa --tls-clients N --tls-idle-clients N --only REGEX --out FILE --mosquitto PATH --quick");
                 }
                 if (!a.equals("--mosquitto")) { // the script always passes it; not the user's choice
                     o.given.add(a + " " + v);

@@ -17,6 +17,8 @@ final class IdleMemory {
     private IdleMemory() {
     }
 
+    static final int HOLD_SECONDS = 40;
+
     static List<String> args(List<String> endpoints, int clients, int holdSeconds) {
         return List.of("idle", "--hosts", String.join(",", endpoints), "--clients", String.valueOf(clients),
                 "--connect-rate", "0", "--keep-alive", "300", "--duration", String.valueOf(holdSeconds),
@@ -25,30 +27,48 @@ final class IdleMemory {
 
     static Map<String, String> measure(Brokers.Broker broker, LoadRun load, int clients, Path workDir)
             throws IOException, InterruptedException {
-        int port = Integer.parseInt(broker.endpoints().get(0).split(":")[1]);
+        return measure(broker, args(broker.endpoints(), clients, HOLD_SECONDS), HOLD_SECONDS, HOLD_SECONDS - 15, clients,
+                workDir, load);
+    }
+
+    /**
+     * The generator runs {@code args} (an idle scenario against one endpoint, held for
+     * {@code hold} seconds once connected); memory is taken once every client is connected, or
+     * after {@code connectWait} seconds (then idleClientsConnected says how many were).
+     */
+    static Map<String, String> measure(Brokers.Broker broker, List<String> args, int hold, int connectWait, int clients,
+            Path workDir, LoadRun load) throws IOException, InterruptedException {
+        String endpoint = args.get(args.indexOf("--hosts") + 1);
+        int port = Integer.parseInt(endpoint.substring(endpoint.lastIndexOf(':') + 1));
         // The full GC first (a JVM broker) so that both resident sizes are taken after one: heap
         // a previous scenario grew and a collection gives back would otherwise count against the clients.
         long jvmBefore = broker.heapAndDirectBytes();
         long rssBefore = broker.residentBytes();
-        int hold = 40;
         Path json = Files.createTempFile(workDir, "idle", ".json");
         Path log = Files.createTempFile(workDir, "idle", ".log");
-        Process p = load.start(args(broker.endpoints(), clients, hold), json, log);
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(hold - 15);
+        Process p = load.start(args, json, log);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(connectWait);
         int connected = 0;
-        while (System.nanoTime() < deadline && (connected = established(port)) < clients) {
+        // TCP is established before TLS and MQTT are: wait for the generator's own word that its
+        // connect phase is over (its progress line says "idle") as well.
+        while (System.nanoTime() < deadline && ((connected = established(port)) < clients || !idlePhase(log))) {
             Thread.sleep(500);
         }
         Thread.sleep(2000); // CONNACKs written, buffers settled
         long jvmAfter = broker.heapAndDirectBytes();
         long rssAfter = broker.residentBytes();
-        Map<String, String> result = new LinkedHashMap<>(load.finish(p, json, log, hold + 120));
+        Map<String, String> result = new LinkedHashMap<>(load.finish(p, json, log, connectWait + hold + 120));
         result.put("idleClientsConnected", String.valueOf(connected));
         result.put("rssBytesPerClient", String.valueOf((rssAfter - rssBefore) / (double) clients));
         if (jvmBefore >= 0) {
             result.put("heapAndDirectBytesPerClient", String.valueOf((jvmAfter - jvmBefore) / (double) clients));
         }
         return result;
+    }
+
+    /** The generator's progress line names its phase; "idle" comes once every connect has ended. */
+    static boolean idlePhase(Path generatorLog) throws IOException {
+        return Files.readString(generatorLog).contains("] idle ");
     }
 
     /** Established TCP connections whose local port is the broker's, from the kernel's own table. */

@@ -149,6 +149,11 @@ final class Report {
                 + results.total(scenario, broker, "outOfOrder");
     }
 
+    /** The machine list, for a report section written by a run of its own. */
+    String machineText() {
+        return machine();
+    }
+
     private String machine() {
         StringBuilder m = new StringBuilder();
         m.append("- CPU: ").append(cpuModel()).append(", ").append(Runtime.getRuntime().availableProcessors())

@@ -68,6 +68,36 @@ class ComparisonReportTest {
         assertTrue(md.contains("| cross-node | same node | latencyP99Us | 2,400, 1,700, 2,900 | 2,400 |"), md);
     }
 
+    @Test
+    void theTlsSectionGivesEachProvidersMedianAndTheRatios() {
+        Results results = new Results();
+        // Handshakes per run for jdk, openssl, Mosquitto: medians 1,000, 3,000 and 2,000.
+        for (double[] run : new double[][] {{1000, 3000, 2000}, {900, 3300, 1900}, {1100, 2900, 2100}}) {
+            for (int i = 0; i < 3; i++) {
+                Map<String, String> r = result("connectRate", run[i], 0);
+                r.put("connectLatencyP99Us", "5000");
+                r.put("tls", "openssl, full handshakes (no resumption); TLSv1.3 TLS_AES_256_GCM_SHA384 x2000");
+                results.add("tls-handshake-ec", TlsComparison.BROKERS.get(i), r);
+            }
+        }
+        Comparison.Options o = new Comparison.Options();
+        String md = TlsReport.section(results, List.of("tls-handshake-ec"), o, new LinkedHashMap<>(), new LinkedHashMap<>(),
+                Instant.EPOCH);
+        assertTrue(md.contains("| 1,000 | 3,000 | 2,000 | 0.50× | 1.50× | 3.00× |"), md);
+        assertTrue(md.contains("| tls-handshake-ec | Starling (openssl) | connectRate | 3,000, 3,300, 2,900 | 3,000 |"), md);
+        assertTrue(md.contains("Starling (jdk): TLSv1.3 TLS_AES_256_GCM_SHA384"), md);
+        assertTrue(md.contains("session resumption off"), md);
+    }
+
+    @Test
+    void aTlsOnlyRunReplacesItsSectionAndKeepsTheRest() {
+        String old = "# Benchmarks\n\nplain figures\n\n" + TlsReport.BEGIN + "\nold tls\n" + TlsReport.END + "\ntail\n";
+        String section = TlsReport.BEGIN + "\nnew tls\n" + TlsReport.END + "\n";
+        String spliced = TlsReport.splice(old, section);
+        assertEquals("# Benchmarks\n\nplain figures\n\n" + section + "tail\n", spliced);
+        assertEquals("# Benchmarks\n\n" + section, TlsReport.splice("# Benchmarks\n", section));
+    }
+
     private static Map<String, String> result(String key, double value, int lost) {
         Map<String, String> r = new LinkedHashMap<>();
         r.put(key, String.valueOf(value));
