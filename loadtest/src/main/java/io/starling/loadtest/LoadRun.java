@@ -135,6 +135,10 @@ public final class LoadRun {
         int i = nextClient++;
         MqttClient c = new MqttClient(vertx, contexts.get(i % contexts.size()), netClients.get(i % netClients.size()),
                 host, clientId, o, counters);
+        if (o.credentials > 0) {
+            int k = i % o.credentials;
+            c.credentials("u" + k, ("p" + k).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        }
         allClients.add(c);
         return c;
     }

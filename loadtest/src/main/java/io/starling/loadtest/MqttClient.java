@@ -100,6 +100,8 @@ public final class MqttClient {
     /** Incoming QoS 2: identifiers PUBREC'd and awaiting PUBREL. */
     private BitSet inAwaitingRel;
     private long maxPacketSize = Long.MAX_VALUE;
+    private String username;
+    private byte[] password;
 
     public MqttClient(Vertx vertx, Context context, NetClient net, Options.HostPort host, String clientId,
                       Options options, Stats stats) {
@@ -117,6 +119,12 @@ public final class MqttClient {
 
     public Context context() {
         return context;
+    }
+
+    /** The username and password its CONNECT gives (none unless set, before connect). */
+    public void credentials(String user, byte[] pass) {
+        this.username = user;
+        this.password = pass;
     }
 
     public String clientId() {
@@ -171,7 +179,7 @@ public final class MqttClient {
         }
         stats.openConnections.incrementAndGet();
         decoder = new PacketDecoder(Integer.MAX_VALUE);
-        Connect connect = new Connect(version, clientId, true, keepAliveSeconds, Properties.EMPTY, null, null, null);
+        Connect connect = new Connect(version, clientId, true, keepAliveSeconds, Properties.EMPTY, null, username, password);
         Buffer bytes = PacketEncoder.encode(connect, version);
         try {
             // The decoder is written for the server side and learns the version from the first

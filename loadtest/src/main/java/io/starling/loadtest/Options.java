@@ -44,7 +44,7 @@ public final class Options {
             "         --duration SECONDS  --messages N  --warmup SECONDS  --drain SECONDS",
             "         --source-addresses A-B|A,B,...  --connect-rate N  --json FILE",
             "         --client-prefix STR  --keep-alive SECONDS",
-            "         --cafile PEM  --tls-provider jdk|openssl  --tls-resumption on|off",
+            "         --cafile PEM  --tls-provider jdk|openssl  --tls-resumption on|off  --credentials N",
             "see loadtest/README.md for what each one means");
 
     public Scenario scenario;
@@ -74,6 +74,11 @@ public final class Options {
     public String tlsProvider = "jdk";
     /** Whether a connection may resume an earlier TLS session; off: every handshake is a full one. */
     public boolean tlsResumption = false;
+    /**
+     * Clients give a username and password: the k-th client made (from 0, warm-up storms
+     * included) is user {@code u<k mod N>} with password {@code p<k mod N>}; 0: none.
+     */
+    public int credentials = 0;
 
     public static Options parse(String... args) throws UsageException {
         if (args.length == 0) {
@@ -156,6 +161,7 @@ public final class Options {
                     }
                     o.tlsResumption = value.equals("on");
                 }
+                case "--credentials" -> o.credentials = intIn(name, value, 1, MAX_CLIENTS);
                 default -> throw new UsageException("unknown option '" + name + "'");
             }
         }

@@ -105,6 +105,12 @@ public final class Brokers {
 
         /** With a TLS listener as well, serving these files (no client certificates asked for), when tls is not null. */
         Mosquitto(String binary, Path workDir, int maxQueuedMessages, TlsFiles tls) throws IOException, InterruptedException {
+            this(binary, workDir, maxQueuedMessages, tls, null);
+        }
+
+        /** With clients checked against {@code passwordFile} (Mosquitto's format) and no anonymous ones, when it is not null. */
+        Mosquitto(String binary, Path workDir, int maxQueuedMessages, TlsFiles tls, Path passwordFile)
+                throws IOException, InterruptedException {
             port = freePort();
             tlsPort = tls == null ? -1 : freePort();
             dir = Files.createTempDirectory(workDir, "mosquitto");
@@ -116,7 +122,7 @@ public final class Brokers {
                     "cafile " + tls.caFile());
             Files.writeString(conf, String.join("\n",
                     "listener " + port + " 127.0.0.1",
-                    "allow_anonymous true",
+                    passwordFile == null ? "allow_anonymous true" : "allow_anonymous false\npassword_file " + passwordFile,
                     // Starling's defaults: 100 messages in flight and 1,000 queued per client.
                     "max_inflight_messages 100",
                     "max_queued_messages " + maxQueuedMessages,
@@ -208,6 +214,12 @@ public final class Brokers {
          */
         Starling(String java, Path jar, int nodes, Path workDir, TlsFiles tls, String provider)
                 throws IOException, InterruptedException {
+            this(java, jar, nodes, workDir, tls, provider, Map.of());
+        }
+
+        /** As above, with more configuration keys given as environment variables (e.g. STARLING_AUTH_PASSWORD_FILE). */
+        Starling(String java, Path jar, int nodes, Path workDir, TlsFiles tls, String provider, Map<String, String> moreEnv)
+                throws IOException, InterruptedException {
             this.java = java;
             this.tlsProvider = tls == null ? null : provider;
             int[] tlsPorts = new int[nodes];
@@ -248,6 +260,7 @@ public final class Brokers {
                     env.put("STARLING_LISTENER_TLS_CA_FILE", tls.caFile().toString());
                     tlsEndpoints.add("127.0.0.1:" + tlsPorts[i]);
                 }
+                env.putAll(moreEnv);
                 ProcessBuilder pb = new ProcessBuilder(java, "-jar", jar.toString());
                 pb.environment().keySet().removeIf(k -> k.startsWith("STARLING_"));
                 pb.environment().putAll(env);

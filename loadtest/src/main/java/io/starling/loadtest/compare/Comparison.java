@@ -105,6 +105,12 @@ public final class Comparison {
             tls.run();
             tlsSection = TlsReport.section(results, tls.ran, o, tls.commands, tls.brokerCommands, started);
         }
+        String passwordSection = null;
+        if (PasswordStorm.selected(o)) {
+            PasswordStorm storm = new PasswordStorm(o, java, workDir, load, results);
+            storm.run();
+            passwordSection = storm.section(started);
+        }
         if (mosquittoVersion == null) {
             try (Brokers.Broker m = new Brokers.Mosquitto(o.mosquitto, workDir)) {
                 mosquittoVersion = m.version();
@@ -117,14 +123,23 @@ public final class Comparison {
             if (tlsSection != null) {
                 markdown = TlsReport.splice(markdown, tlsSection);
             }
+            if (passwordSection != null) {
+                markdown = TlsReport.splice(markdown, passwordSection, PasswordStorm.BEGIN, PasswordStorm.END);
+            }
         } else {
-            // The TLS scenarios alone: their section replaces its old self in the report, and the
-            // rest stays what its own run wrote (a new file gets the section and the machine).
-            String machine = "## Machine (TLS run)\n\n" + new Report(results, List.of(), o, commands, null, null, null,
-                    mosquittoVersion, started).machineText();
-            markdown = Files.isRegularFile(o.out)
-                    ? TlsReport.splice(Files.readString(o.out), tlsSection.replace(TlsReport.END, machine + TlsReport.END))
-                    : tlsSection.replace(TlsReport.END, machine + TlsReport.END);
+            // The TLS or password scenarios alone: their sections replace their old selves in the
+            // report, and the rest stays what its own run wrote (a new file gets the sections and the machine).
+            String machine = "## Machine (" + (tlsSection != null ? "TLS" : "password storm") + " run)\n\n"
+                    + new Report(results, List.of(), o, commands, null, null, null, mosquittoVersion, started).machineText();
+            markdown = Files.isRegularFile(o.out) ? Files.readString(o.out) : "";
+            if (tlsSection != null) {
+                markdown = TlsReport.splice(markdown, tlsSection.replace(TlsReport.END, machine + TlsReport.END));
+            }
+            if (passwordSection != null) {
+                markdown = TlsReport.splice(markdown, tlsSection != null ? passwordSection
+                        : passwordSection.replace(PasswordStorm.END, machine + PasswordStorm.END), PasswordStorm.BEGIN,
+                        PasswordStorm.END);
+            }
         }
         Files.createDirectories(o.out.toAbsolutePath().getParent());
         Files.writeString(o.out, markdown);
@@ -156,6 +171,8 @@ public final class Comparison {
         List<String> tlsKeys = List.of("ec", "rsa");
         int tlsStormClients = 2000;
         int tlsIdleClients = 10_000;
+        /** Devices in the reconnect storm with passwords, each its own user. */
+        int passwordClients = 10_000;
         boolean quick;
         String only = ".*";
         Path out = Path.of("docs/benchmarks.md");
@@ -181,6 +198,7 @@ public final class Comparison {
                     }
                     case "--tls-clients" -> o.tlsStormClients = bounded(a, v, 1, 18_000);
                     case "--tls-idle-clients" -> o.tlsIdleClients = bounded(a, v, 1, 18_000);
+                    case "--password-clients" -> o.passwordClients = bounded(a, v, 1, 18_000);
                     case "--only" -> o.only = require(a, v);
                     case "--out" -> o.out = Path.of(require(a, v));
                     case "--mosquitto" -> o.mosquitto = require(a, v);
@@ -190,7 +208,7 @@ public final class Comparison {
                         continue;
                     }
                     default -> throw new IllegalArgumentException("unknown option " + a + "; options: --runs N "
-                            + "--duration S --idle-clients N --tls-keys ec,rsa --tls-clients N --tls-idle-clients N --only REGEX --out FILE --mosquitto PATH --quick");
+                            + "--duration S --idle-clients N --tls-keys ec,rsa --tls-clients N --tls-idle-clients N --password-clients N --only REGEX --out FILE --mosquitto PATH --quick");
                 }
                 if (!a.equals("--mosquitto")) { // the script always passes it; not the user's choice
                     o.given.add(a + " " + v);

@@ -122,11 +122,16 @@ final class TlsReport {
 
     /** The report with this section in place of its old one, or added at its end. */
     static String splice(String existing, String section) {
-        int b = existing.indexOf(BEGIN);
-        int e = existing.indexOf(END);
+        return splice(existing, section, BEGIN, END);
+    }
+
+    /** The report with the section between {@code begin} and {@code end} in place of its old one, or added at its end. */
+    static String splice(String existing, String section, String begin, String end) {
+        int b = existing.indexOf(begin);
+        int e = existing.indexOf(end);
         if (b >= 0 && e > b) {
-            return existing.substring(0, b) + section + existing.substring(e + END.length()).replaceFirst("^\n", "");
+            return existing.substring(0, b) + section + existing.substring(e + end.length()).replaceFirst("^\n", "");
         }
-        return existing + (existing.endsWith("\n") ? "\n" : "\n\n") + section;
+        return existing.isEmpty() ? section : existing + (existing.endsWith("\n") ? "\n" : "\n\n") + section;
     }
 }
