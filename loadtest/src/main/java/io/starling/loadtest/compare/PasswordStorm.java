@@ -149,7 +149,9 @@ final class PasswordStorm {
                         + "check), then, once they have gone, all of them again: the reconnect storm a broker behind a "
                         + "load balancer sees after a failure. Starling remembers a successful check for 5 minutes "
                         + "(keyed by user and a digest of the password) and checks on a pool off its event loops; "
-                        + "Mosquitto checks every CONNECT on its one thread. Medians of ").append(o.runs)
+                        + "Mosquitto checks every CONNECT on its one thread. Starling's first storm also runs on a "
+                        + "fresh JVM that is still compiling its connect path, as after a node's restart; its "
+                        + "reconnect storm runs warm. Medians of ").append(o.runs)
                 .append(" rounds, brokers alternating. Client: the load generator (`loadtest/`), plain TCP, MQTT 5.\n\n");
         md.append("| Figure | Starling | Mosquitto | Starling ÷ Mosquitto |\n|---|---:|---:|---:|\n");
         for (String id : List.of(FIRST, AGAIN)) {
