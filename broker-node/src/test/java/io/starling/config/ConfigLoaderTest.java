@@ -367,4 +367,18 @@ class ConfigLoaderTest {
                 "STARLING_CLUSTER_LINK_TLS_KEY_FILE", cert.toString(), "STARLING_CLUSTER_LINK_TLS_CA_FILE", "/nonexistent/ca.crt")),
                 "cluster.link-tls.ca-file", "not a readable file");
     }
+
+    @Test
+    void theHttpHooksUrlsMustBeHttpAndTheHookCountsAsAuthentication() throws Exception {
+        assertMentions(failure(null, Map.of("STARLING_AUTH_HTTP_AUTHENTICATE_URL", "ftp://hook/auth")),
+                "auth.http.authenticate-url", "ftp://hook/auth");
+        assertMentions(failure(null, Map.of("STARLING_AUTH_HTTP_AUTHORIZE_URL", "hook:8080/acl")), "auth.http.authorize-url");
+        assertMentions(failure(null, Map.of("STARLING_AUTH_HTTP_TIMEOUT_MS", "10")), "auth.http.timeout-ms");
+        BrokerConfig c = ConfigLoader.load(null, Map.of("STARLING_LISTENER_HOST", "0.0.0.0",
+                "STARLING_AUTH_HTTP_AUTHENTICATE_URL", "https://auth.example:8443/mqtt/auth"));
+        assertTrue(c.authenticates(), "a hook authenticates: a non-loopback listener may start with it");
+        assertTrue(c.authHttp().failClosed(), "fail-closed by default");
+        assertEquals(5000, c.authHttp().timeoutMillis());
+        assertFalse(c.authHttp().authorizes());
+    }
 }
