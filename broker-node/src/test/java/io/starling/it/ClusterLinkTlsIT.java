@@ -49,14 +49,7 @@ class ClusterLinkTlsIT {
         if (cluster != null) {
             cluster.close();
         }
-        if (dir != null) {
-            try (var files = Files.list(dir)) {
-                for (Path f : files.toList()) {
-                    Files.delete(f);
-                }
-            }
-            Files.delete(dir);
-        }
+        TempDirs.delete(dir);
     }
 
     @Test

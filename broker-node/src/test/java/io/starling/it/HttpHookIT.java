@@ -67,10 +67,7 @@ class HttpHookIT {
         if (hook != null) {
             hook.stop(0);
         }
-        if (dir != null) {
-            Files.deleteIfExists(dir.resolve("passwd"));
-            Files.delete(dir);
-        }
+        TempDirs.delete(dir);
     }
 
     private static JsonObject read(HttpExchange x, String path) throws IOException {

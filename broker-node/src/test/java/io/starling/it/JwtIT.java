@@ -55,14 +55,7 @@ class JwtIT {
         if (broker != null) {
             broker.stop();
         }
-        if (dir != null) {
-            try (var files = Files.list(dir)) {
-                for (Path f : files.toList()) {
-                    Files.delete(f);
-                }
-            }
-            Files.delete(dir);
-        }
+        TempDirs.delete(dir);
     }
 
     static Object[] mosquittoPub(String version, String user, String password) throws Exception {

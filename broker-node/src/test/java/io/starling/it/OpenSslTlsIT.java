@@ -60,11 +60,7 @@ class OpenSslTlsIT {
         if (broker != null) {
             broker.stop();
         }
-        if (dir != null) {
-            try (var files = Files.walk(dir)) {
-                files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-            }
-        }
+        TempDirs.delete(dir);
     }
 
     @Test

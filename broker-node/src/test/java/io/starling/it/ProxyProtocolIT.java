@@ -222,12 +222,7 @@ class ProxyProtocolIT {
                 protocol.setLevel(level);
             }
         } finally {
-            try (var files = Files.list(dir)) {
-                for (Path f : files.toList()) {
-                    Files.delete(f);
-                }
-            }
-            Files.delete(dir);
+            TempDirs.delete(dir);
         }
     }
 }
