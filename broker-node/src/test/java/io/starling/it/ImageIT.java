@@ -80,7 +80,10 @@ class ImageIT {
         assertTrue(c.getJsonObject("Volumes").containsKey("/data") && c.getJsonObject("Volumes").containsKey("/tmp"));
         List<Object> entrypoint = c.getJsonArray("Entrypoint").getList();
         assertTrue(entrypoint.contains("-XX:+ExitOnOutOfMemoryError"), entrypoint.toString());
-        assertTrue(entrypoint.stream().anyMatch(a -> a.toString().startsWith("-XX:MaxRAMPercentage=")), "heap from the limit");
+        assertTrue(c.getJsonArray("Env").stream().anyMatch(e -> e.toString().startsWith("JAVA_TOOL_OPTIONS=")
+                && e.toString().contains("-XX:MaxRAMPercentage=")), "heap from the limit, in a variable a deployment can replace");
+        assertTrue(entrypoint.stream().noneMatch(a -> a.toString().contains("RAMPercentage")),
+                "no heap size on the command line, where it would win over JAVA_TOOL_OPTIONS");
         assertTrue(entrypoint.contains("-XX:-UsePerfData"), "no hsperfdata file to write");
         JsonObject labels = c.getJsonObject("Labels");
         assertEquals(System.getProperty("project.version"), labels.getString("org.opencontainers.image.version"));
