@@ -150,6 +150,13 @@ class ImageIT {
                 assertEquals("from the image", r == null ? null : r.text());
             }
         } finally {
+            // The node itself first: unshare's --kill-child does not reach it, since the kernel clears
+            // the parent-death signal when chroot --userspec changes its user.
+            List<ProcessHandle> inside = node.descendants().toList();
+            inside.forEach(ProcessHandle::destroy);
+            for (ProcessHandle h : inside) {
+                h.onExit().get(30, TimeUnit.SECONDS);
+            }
             node.destroy();
             if (!node.waitFor(30, TimeUnit.SECONDS)) {
                 node.destroyForcibly();
