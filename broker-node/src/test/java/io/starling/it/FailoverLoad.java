@@ -34,17 +34,17 @@ import org.eclipse.paho.client.mqttv3.persist.MemoryPersistence;
  * to the application once, however often it is resent, and keeps that state across reconnects of
  * one client object. Everything is bounded: publishing stops by itself at {@code maxPerPublisher}.
  */
-final class FailoverLoad implements AutoCloseable {
+public final class FailoverLoad implements AutoCloseable {
     /** What to run: one QoS per publisher and per subscriber, and each publisher's rate. */
-    record Plan(String uri, String run, int[] publisherQos, int[] subscriberQos, int ratePerPublisher,
+    public record Plan(String uri, String run, int[] publisherQos, int[] subscriberQos, int ratePerPublisher,
                 int maxPerPublisher) {
-        String topic(int publisher) {
+        public String topic(int publisher) {
             return "fo/" + run + "/" + publisher;
         }
     }
 
     /** Counts of one pair (subscriber, publisher), or of the whole run. */
-    record Counts(int acknowledged, int lost, int outOfOrder, int duplicates) {
+    public record Counts(int acknowledged, int lost, int outOfOrder, int duplicates) {
         Counts plus(Counts o) {
             return new Counts(acknowledged + o.acknowledged, lost + o.lost, outOfOrder + o.outOfOrder,
                     duplicates + o.duplicates);
@@ -62,12 +62,12 @@ final class FailoverLoad implements AutoCloseable {
     private final List<Subscriber> subscribers = new ArrayList<>();
     private final AtomicBoolean stopPublishing = new AtomicBoolean();
 
-    FailoverLoad(Plan plan) {
+    public FailoverLoad(Plan plan) {
         this.plan = plan;
     }
 
     /** Connects and subscribes every subscriber (waits for the SUBACKs), then starts the publishers. */
-    FailoverLoad start() throws Exception {
+    public FailoverLoad start() throws Exception {
         for (int j = 0; j < plan.subscriberQos().length; j++) {
             Subscriber s = new Subscriber(j);
             subscribers.add(s);
@@ -82,7 +82,7 @@ final class FailoverLoad implements AutoCloseable {
     }
 
     /** Stops publishing (what is in flight is still acknowledged and counted) and waits for the publishers' threads. */
-    void stopPublishing() throws InterruptedException {
+    public void stopPublishing() throws InterruptedException {
         stopPublishing.set(true);
         for (Publisher p : publishers) {
             p.thread.join(10_000);
@@ -97,7 +97,7 @@ final class FailoverLoad implements AutoCloseable {
     }
 
     /** Waits until every subscriber has every acknowledged message, or the time runs out; true if it has. */
-    boolean awaitDelivered(long timeoutMs) {
+    public boolean awaitDelivered(long timeoutMs) {
         long deadline = System.currentTimeMillis() + timeoutMs;
         while (System.currentTimeMillis() < deadline) {
             if (total().lost() == 0) {
@@ -108,7 +108,7 @@ final class FailoverLoad implements AutoCloseable {
         return total().lost() == 0;
     }
 
-    int acknowledged() {
+    public int acknowledged() {
         return publishers.stream().mapToInt(Publisher::acknowledgedCount).sum();
     }
 
@@ -117,7 +117,7 @@ final class FailoverLoad implements AutoCloseable {
         return publishers.get(publisher).acknowledgedCount();
     }
 
-    int reconnects() {
+    public int reconnects() {
         int n = 0;
         for (Publisher p : publishers) {
             n += p.reconnects.get();
@@ -133,7 +133,7 @@ final class FailoverLoad implements AutoCloseable {
         return subscribers.get(subscriber).tallies[publisher].counts(publishers.get(publisher));
     }
 
-    Counts total() {
+    public Counts total() {
         Counts sum = new Counts(0, 0, 0, 0);
         for (int j = 0; j < subscribers.size(); j++) {
             for (int i = 0; i < publishers.size(); i++) {
@@ -144,7 +144,7 @@ final class FailoverLoad implements AutoCloseable {
     }
 
     /** Duplicates where both ends are QoS 2, which exactly-once forbids [MQTT-4.3.3]. */
-    int qos2Duplicates() {
+    public int qos2Duplicates() {
         int n = 0;
         for (int j = 0; j < subscribers.size(); j++) {
             for (int i = 0; i < publishers.size(); i++) {
@@ -157,7 +157,7 @@ final class FailoverLoad implements AutoCloseable {
     }
 
     /** One line per pair (subscriber, publisher). */
-    String describe() {
+    public String describe() {
         StringBuilder b = new StringBuilder();
         for (int j = 0; j < subscribers.size(); j++) {
             for (int i = 0; i < publishers.size(); i++) {
