@@ -9,6 +9,8 @@ import com.hazelcast.config.NetworkConfig;
 import com.hazelcast.core.Hazelcast;
 import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.internal.util.ConcurrencyUtil;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
 import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.ForkJoinWorkerThread;
 import java.util.function.Consumer;
@@ -97,12 +99,13 @@ public final class ClusterMember implements AutoCloseable {
     }
 
     static Config config(ClusterSettings settings) {
+        String bindAddress = address(settings.bindHost());
         Config config = new Config();
         config.setClusterName(settings.name());
         config.setProperty("hazelcast.phone.home.enabled", "false");
         config.setProperty("hazelcast.shutdownhook.enabled", "false");
         config.setProperty("hazelcast.logging.type", "jdk");
-        config.setProperty("hazelcast.local.localAddress", settings.bindHost());
+        config.setProperty("hazelcast.local.localAddress", bindAddress);
         config.setProperty("hazelcast.heartbeat.interval.seconds", String.valueOf(HEARTBEAT_INTERVAL_SECONDS));
         config.setProperty("hazelcast.max.no.heartbeat.seconds", String.valueOf(MAX_NO_HEARTBEAT_SECONDS));
         config.setProperty("hazelcast.merge.first.run.delay.seconds", String.valueOf(MERGE_DELAY_SECONDS));
@@ -120,7 +123,10 @@ public final class ClusterMember implements AutoCloseable {
 
         NetworkConfig network = config.getNetworkConfig();
         network.setPort(settings.port()).setPortAutoIncrement(true).setPortCount(100);
-        network.getInterfaces().setEnabled(true).addInterface(settings.bindHost());
+        // The member listens on its bind address only. Not by Hazelcast's interfaces: with them
+        // enabled its TCP joiner also drops every member given by a name whose address is not one
+        // of this member's interfaces, that is every other member (compose's starling1:5701...).
+        config.setProperty("hazelcast.socket.bind.any", "false");
         JoinConfig join = network.getJoin();
         join.getMulticastConfig().setEnabled(false);
         join.getAutoDetectionConfig().setEnabled(false);
@@ -132,6 +138,20 @@ public final class ClusterMember implements AutoCloseable {
             join.getTcpIpConfig().setEnabled(!settings.members().isEmpty()).setMembers(settings.members());
         }
         return config;
+    }
+
+    /**
+     * The address a bind host names: Hazelcast would announce a name as the member's address, which
+     * its peers do not recognise as that member. A name (a compose service's, say) is resolved
+     * here, once, and one that does not resolve stops start-up saying so.
+     */
+    static String address(String bindHost) {
+        try {
+            return InetAddress.getByName(bindHost).getHostAddress();
+        } catch (UnknownHostException e) {
+            throw new IllegalArgumentException("cluster.bind-host '" + bindHost + "' is neither an address nor a name "
+                    + "that resolves here", e);
+        }
     }
 
     public HazelcastInstance hazelcast() {

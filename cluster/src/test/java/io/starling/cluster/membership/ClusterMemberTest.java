@@ -34,6 +34,24 @@ class ClusterMemberTest {
     }
 
     /**
+     * A bind host given as a name (compose's service names) is announced and bound as its address,
+     * and members given by name are not filtered by Hazelcast's interfaces (which keep only names
+     * resolving to this member's own address: every compose node was a cluster of one).
+     */
+    @Test
+    void bindHostNameIsResolvedAndMemberNamesAreNotFilteredByInterfaces() {
+        Config config = ClusterMember.config(new ClusterSettings("n", "localhost", 25701,
+                List.of("starling1:5701", "starling2:5701"), "", 1, Map.of()));
+        String loopback = java.net.InetAddress.getLoopbackAddress().getHostAddress();
+        assertEquals(loopback, config.getProperty("hazelcast.local.localAddress"));
+        assertFalse(config.getNetworkConfig().getInterfaces().isEnabled(), "interfaces filter members given by name");
+        assertEquals("false", config.getProperty("hazelcast.socket.bind.any"), "listens on the bind address only");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> ClusterMember.config(
+                new ClusterSettings("n", "no-such-host.invalid", 25701, List.of(), "", 1, Map.of())));
+        assertTrue(e.getMessage().contains("cluster.bind-host 'no-such-host.invalid'"), e.getMessage());
+    }
+
+    /**
      * Hazelcast's fallback when the common pool has parallelism 1 (2 cores) starts a thread per
      * callback; each claim of a client identifier paid two (issue 4). The callbacks must run on
      * pooled threads instead, whatever the machine.
