@@ -77,7 +77,7 @@ class SingleNodeContainerIT {
             assertTrue(out.contains("not a loopback address, and no authentication is configured")
                     && out.contains("auth.allow-anonymous: true"), "the refusal names the keys to set:\n" + out);
         } finally {
-            docker.removeContainerCmd(id).withForce(true).exec();
+            docker.removeContainerCmd(id).withForce(true).withRemoveVolumes(true).exec();
         }
     }
 
