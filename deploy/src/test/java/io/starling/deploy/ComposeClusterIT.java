@@ -45,7 +45,7 @@ class ComposeClusterIT {
         Assumptions.assumeTrue(ComposeFileTest.onPath("docker-compose"), "docker-compose not installed");
         String project = "starling-it-" + UUID.randomUUID().toString().substring(0, 8);
         Map<String, String> env = new HashMap<>();
-        env.put("STARLING_IMAGE", Engine.STARLING.asCanonicalNameString());
+        // No STARLING_IMAGE: the compose file's own default must name the image this build loaded.
         int mqtt = freePort();
         int prometheus = freePort();
         env.put("STARLING_MQTT_PORT", String.valueOf(mqtt));

@@ -26,7 +26,7 @@ import org.yaml.snakeyaml.Yaml;
  * compose file by docker-compose's own validation, Prometheus' configuration by promtool,
  * HAProxy's by haproxy -c (each skipped where the tool is not installed), and every node's
  * environment by the broker's configuration loader, as the image's environment plus the
- * compose file's would reach it. Starting the cluster under an engine is not done here yet.
+ * compose file's would reach it. ComposeClusterIT brings it up on an engine.
  */
 class ComposeFileTest {
     static final Path COMPOSE = Path.of("docker-compose.yml");
