@@ -8,6 +8,7 @@ import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.HTTPGetAction;
 import io.fabric8.kubernetes.api.model.IntOrString;
+import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.apps.StatefulSet;
@@ -26,6 +27,7 @@ import org.junit.jupiter.api.Test;
 import org.testcontainers.DockerClientFactory;
 import org.testcontainers.containers.GenericContainer;
 import org.testcontainers.containers.Network;
+import org.testcontainers.containers.startupcheck.OneShotStartupCheckStrategy;
 import org.testcontainers.containers.wait.strategy.Wait;
 import org.testcontainers.images.builder.Transferable;
 import org.testcontainers.lifecycle.Startables;
@@ -42,6 +44,8 @@ import org.testcontainers.utility.DockerImageName;
  * (HAProxy routing only to ready nodes, as the client Service does). One node is killed
  * (SIGKILL), then another stopped as Kubernetes stops a pod (SIGTERM, the chart's grace period):
  * nothing acknowledged may be lost, per-topic order holds, and no QoS 2 message arrives twice.
+ * Before the load, the chart's {@code helm test} pods run against the cluster (the client
+ * Service's DNS name is the load balancer's alias) and must exit 0.
  */
 class ChartClusterIT {
     private static final int[] PUBLISHER_QOS = {1, 2, 1};
@@ -53,7 +57,7 @@ class ChartClusterIT {
     void threePodsFoundThroughTheHeadlessServiceLoseNothingWhenOneIsKilledAndOneStopped() throws Exception {
         DockerImageName image = Engine.starling();
         DockerImageName tools = Engine.tools();
-        Chart.Rendered rendered = Chart.render("default");
+        Chart.Rendered rendered = Chart.renderWithTests("default", Map.of());
         StatefulSet sts = Serialization.unmarshal(rendered.one("StatefulSet", Chart.FULLNAME).yaml(), StatefulSet.class);
         ConfigMap config = Serialization.unmarshal(rendered.one("ConfigMap", Chart.FULLNAME + "-config").yaml(), ConfigMap.class);
         Service headless = Serialization.unmarshal(rendered.one("Service", Chart.FULLNAME + "-headless").yaml(), Service.class);
@@ -81,8 +85,19 @@ class ChartClusterIT {
                 for (GenericContainer<?> p : pods) {
                     awaitMetric(p, probePort, "starling_cluster_members", n -> n == replicas, 60);
                 }
-                try (GenericContainer<?> lb = loadBalancer(tools, network, replicas, mqttPort, probePort)) {
+                Service client = Serialization.unmarshal(rendered.one("Service", Chart.FULLNAME).yaml(), Service.class);
+                String clientDns = client.getMetadata().getName() + "." + Chart.NAMESPACE + ".svc.cluster.local";
+                try (GenericContainer<?> lb = loadBalancer(tools, network, replicas, mqttPort, probePort)
+                        .withNetworkAliases(clientDns)) {
                     lb.start();
+                    // `helm test`: each test pod the chart renders, run as the kubelet would run it.
+                    List<Pod> testPods = rendered.manifests().stream()
+                            .filter(m -> m.isHelmTest() && m.kind().equals("Pod"))
+                            .map(m -> Serialization.unmarshal(m.yaml(), Pod.class)).toList();
+                    assertEquals(2, testPods.size(), "the chart's helm test pods (through the Service, across nodes)");
+                    for (Pod test : testPods) {
+                        runTestPod(tools, test, network);
+                    }
                     String uri = "tcp://127.0.0.1:" + lb.getMappedPort(1883);
                     try (FailoverLoad load = new FailoverLoad(new FailoverLoad.Plan(uri,
                             UUID.randomUUID().toString().substring(0, 8), PUBLISHER_QOS, SUBSCRIBER_QOS, RATE,
@@ -124,6 +139,44 @@ class ChartClusterIT {
             } finally {
                 pods.forEach(GenericContainer::stop);
             }
+        }
+    }
+
+    /**
+     * A helm test pod: its container's command, arguments and environment from the manifest, as its
+     * user on a read-only root with its /tmp volume, on the release's network. The chart names the
+     * eclipse-mosquitto image; the local tools image has the same mosquitto_pub and mosquitto_sub.
+     * It must exit 0, as helm test requires.
+     */
+    static void runTestPod(DockerImageName tools, Pod pod, Network network) throws Exception {
+        Container spec = pod.getSpec().getContainers().get(0);
+        Map<String, String> env = new LinkedHashMap<>();
+        for (EnvVar e : spec.getEnv()) {
+            assertTrue(e.getValueFrom() == null, "a test pod environment from a Secret: " + e.getName());
+            env.put(e.getName(), e.getValue());
+        }
+        List<String> command = new ArrayList<>(spec.getCommand());
+        command.addAll(spec.getArgs());
+        long uid = pod.getSpec().getSecurityContext().getRunAsUser();
+        long gid = pod.getSpec().getSecurityContext().getRunAsGroup();
+        try (GenericContainer<?> c = new GenericContainer<>(tools)
+                .withNetwork(network)
+                .withEnv(env)
+                .withTmpFs(Map.of("/tmp", "rw"))
+                .withCreateContainerCmdModifier(cmd -> {
+                    cmd.withHostName(pod.getMetadata().getName()).withUser(uid + ":" + gid)
+                            .withEntrypoint(command.subList(0, 1)).withCmd(command.subList(1, command.size()));
+                    cmd.getHostConfig().withReadonlyRootfs(Boolean.TRUE.equals(spec.getSecurityContext().getReadOnlyRootFilesystem()));
+                })
+                .withStartupCheckStrategy(new OneShotStartupCheckStrategy().withTimeout(Duration.ofSeconds(90)))) {
+            try {
+                c.start();
+            } catch (RuntimeException e) {
+                throw new AssertionError("helm test pod " + pod.getMetadata().getName() + " failed: " + e, e);
+            }
+            String out = c.getLogs();
+            System.out.println("HELM TEST " + pod.getMetadata().getName() + ": " + out.strip());
+            assertTrue(out.contains("subscriber exited 0, received: hello from helm test"), out);
         }
     }
 

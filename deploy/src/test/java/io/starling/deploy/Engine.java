@@ -21,7 +21,7 @@ final class Engine {
     static final DockerImageName STARLING = DockerImageName.parse(
             "localhost/" + System.getProperty("starling.image", "starling:0.1.0-SNAPSHOT"));
     /** HAProxy and Prometheus from Debian (deploy/base-image/build), loaded by deploy/podman/engine. */
-    static final DockerImageName TOOLS = DockerImageName.parse("localhost/starling-tools:local");
+    static final DockerImageName TOOLS = DockerImageName.parse("localhost/starling-tools:2");
 
     private static boolean loaded;
 
