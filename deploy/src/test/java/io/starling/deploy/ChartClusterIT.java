@@ -130,6 +130,9 @@ class ChartClusterIT {
                                 total, load.qos2Duplicates(), load.reconnects(),
                                 delivered ? "" : " (not all delivered within 60 s)", steps, load.describe());
                         System.out.println("CHART CLUSTER " + report);
+                        if (total.lost() > 0 || total.outOfOrder() > 0 || load.qos2Duplicates() > 0) {
+                            keepLogs(pods);
+                        }
                         assertEquals(0, total.lost(), "acknowledged messages lost: " + report + logs(pods));
                         assertEquals(0, total.outOfOrder(), "messages out of order (spec 4.6): " + report);
                         assertEquals(0, load.qos2Duplicates(), "[MQTT-4.3.3] QoS 2 delivered twice: " + report);
@@ -327,6 +330,16 @@ class ChartClusterIT {
         int after = load.acknowledged();
         steps.append(String.format("  %s: %d -> %d acknowledged%n", when, before, after));
         assertTrue(after >= before + more, "the load stopped " + when + ": " + before + " -> " + after + "\n" + steps);
+    }
+
+    /** Every pod's output of a failed run, for reading after the test: target/chart-cluster-logs/. */
+    private static void keepLogs(List<GenericContainer<?>> pods) throws java.io.IOException {
+        java.nio.file.Path dir = java.nio.file.Path.of("target", "chart-cluster-logs");
+        java.nio.file.Files.createDirectories(dir);
+        for (GenericContainer<?> p : pods) {
+            java.nio.file.Files.writeString(dir.resolve(hostname(p) + ".log"), p.getLogs());
+        }
+        System.out.println("CHART CLUSTER pod logs in " + dir.toAbsolutePath());
     }
 
     private static String logs(List<GenericContainer<?>> pods) {
