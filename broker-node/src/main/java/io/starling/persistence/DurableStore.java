@@ -159,6 +159,12 @@ public final class DurableStore implements AutoCloseable {
         int applied = 0;
         try (WriteBatch batch = new WriteBatch(); WriteOptions write = new WriteOptions().setSync(sync)) {
             for (Change c : changes) {
+                if (c.isRange()) {
+                    batch.deleteRange(byFamily.get(c.family()), c.key(), c.rangeEnd());
+                    inBatch.remove(c.family()); // what this batch wrote there may be gone: compare with the store again
+                    applied++;
+                    continue;
+                }
                 Map<ByteBuffer, Long> written = inBatch.computeIfAbsent(c.family(), f -> new HashMap<>());
                 Long pending = written.get(ByteBuffer.wrap(c.key()));
                 long current;

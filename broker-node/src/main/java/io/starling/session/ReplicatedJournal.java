@@ -1,5 +1,9 @@
 package io.starling.session;
 
+import io.starling.persistence.Change;
+import io.starling.persistence.Family;
+import io.starling.persistence.GroupCommit;
+import io.starling.persistence.JournalKeys;
 import io.starling.routing.Delivery;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -24,14 +28,26 @@ final class ReplicatedJournal implements SessionJournal {
 
     private final String clientId;
     private final SessionStore store;
+    /** The node's durable store (docs/adr/0016), or null with persistence.mode none. */
+    private final GroupCommit disk;
     private volatile long epoch;
     private long counter; // confined to the session's context, like every change
     private final AtomicInteger pending = new AtomicInteger();
     private List<Promise<Void>> flushWaiters; // guarded by this
 
     ReplicatedJournal(String clientId, SessionStore store) {
+        this(clientId, store, null);
+    }
+
+    /**
+     * With a durable store every change is also written to this node's disk, with the same
+     * version and bytes as to the replicated store, and its future completes when both have it;
+     * the journal is then active even on a single node.
+     */
+    ReplicatedJournal(String clientId, SessionStore store, GroupCommit disk) {
         this.clientId = clientId;
         this.store = store;
+        this.disk = disk;
     }
 
     /** This node claimed the identifier with {@code claimEpoch}: its changes rank above every earlier owner's. */
@@ -49,43 +65,69 @@ final class ReplicatedJournal implements SessionJournal {
 
     @Override
     public boolean active() {
-        return store.active();
+        return disk != null || store.active();
     }
 
     @Override
     public Future<Void> record(SessionState meta) {
-        return active() ? track(store.writeRecord(clientId, nextVersion(), meta.encode())) : Future.succeededFuture();
+        if (!active()) {
+            return Future.succeededFuture();
+        }
+        long v = nextVersion();
+        byte[] record = meta.encode();
+        return both(store.active() ? store.writeRecord(clientId, v, record) : null,
+                List.of(Change.put(Family.SESSIONS, JournalKeys.session(clientId), v, record)));
     }
 
     @Override
     public Future<Void> keep(Delivery d, int packetId, boolean released) {
-        return active() ? track(store.writeEntry(clientId, d.seq(), nextVersion(),
-                SessionStore.encodeDelivery(d, packetId, released), 0)) : Future.succeededFuture();
+        return entry(d.seq(), SessionStore.encodeDelivery(d, packetId, released), 0);
     }
 
     @Override
     public void forget(long seq, long messageId) {
-        if (active()) {
-            track(store.writeEntry(clientId, seq, nextVersion(), null, messageId));
-        }
+        entry(seq, null, messageId);
     }
 
     @Override
     public Future<Void> keepInbound(int packetId, long messageId, boolean accepted) {
-        return active() ? track(store.writeEntry(clientId, SessionStore.inboundSeq(packetId), nextVersion(),
-                SessionStore.encodeInbound(messageId, accepted), 0)) : Future.succeededFuture();
+        return entry(SessionStore.inboundSeq(packetId), SessionStore.encodeInbound(messageId, accepted), 0);
     }
 
     @Override
     public void forgetInbound(int packetId) {
-        if (active()) {
-            track(store.writeEntry(clientId, SessionStore.inboundSeq(packetId), nextVersion(), null, 0));
+        entry(SessionStore.inboundSeq(packetId), null, 0);
+    }
+
+    /** One entry written (or with null, removed) in both stores under one version. */
+    private Future<Void> entry(long seq, byte[] value, long completedId) {
+        if (!active()) {
+            return Future.succeededFuture();
         }
+        long v = nextVersion();
+        byte[] key = JournalKeys.entry(clientId, seq);
+        return both(store.active() ? store.writeEntry(clientId, seq, v, value, completedId) : null,
+                List.of(value == null ? Change.remove(Family.ENTRIES, key, v) : Change.put(Family.ENTRIES, key, v, value)));
     }
 
     @Override
     public Future<Void> forgetSession() {
-        return active() ? track(store.removeSessionAsync(clientId, nextVersion())) : Future.succeededFuture();
+        if (!active()) {
+            return Future.succeededFuture();
+        }
+        long v = nextVersion();
+        return both(store.active() ? store.removeSessionAsync(clientId, v) : null,
+                List.of(Change.remove(Family.SESSIONS, JournalKeys.session(clientId), v),
+                        Change.removeRange(Family.ENTRIES, JournalKeys.entriesStart(clientId), JournalKeys.entriesEnd(clientId))));
+    }
+
+    /** Completes when the replicated write (if any) and the disk write (if there is a disk) have. */
+    private Future<Void> both(CompletionStage<?> replicated, List<Change> onDisk) {
+        if (disk == null) {
+            return track(replicated);
+        }
+        CompletionStage<?> written = disk.submit(onDisk);
+        return track(replicated == null ? written : replicated.thenCombine(written, (a, b) -> null));
     }
 
     @Override
