@@ -124,8 +124,7 @@ public final class Broker {
             // (Forwarder#replay) before that session takes what its new routes brought meanwhile.
             adoptions.nodeLeft(left);
             adoptions.awaitAdopted(left).onComplete(v -> {
-                localRoutes.peerLeft(left);
-                router.nodeGone(left);
+                router.nodeGone(left); // its routes go there, with the republish
             });
             services.registry().nodeLeft(left).onComplete(ar -> router.routesSettled()
                     .onComplete(v -> adoptions.adopted(left)));
