@@ -57,6 +57,9 @@ public final class Broker {
 
     private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(Broker.class);
     private final NodeLinks links;
+    /** The node's durable store and its writer, or null with persistence.mode none (docs/adr/0016). */
+    private final Durability durability;
+    private final ClientRegistry clients;
     private final Monitoring monitoring;
     /** Files reloaded while the node runs (the password file), on change and on SIGHUP. */
     private final io.starling.config.WatchedFiles watchedFiles;
@@ -67,8 +70,10 @@ public final class Broker {
     private record Monitoring(BrokerMetrics metrics, RuntimeMetrics runtime, Readiness readiness, MetricsServer http) {
     }
 
-    private Broker(Vertx vertx, BrokerConfig config, Monitoring monitoring, ClusterMember member, NodeLinks links) {
+    private Broker(Vertx vertx, BrokerConfig config, Monitoring monitoring, ClusterMember member, NodeLinks links,
+            Durability durability) {
         this.vertx = vertx;
+        this.durability = durability;
         this.config = config;
         this.member = member;
         this.links = links;
@@ -80,10 +85,10 @@ public final class Broker {
         ReplicatedRetainedStore retainedStore = new ReplicatedRetainedStore(member.hazelcast().getMap("starling.retained"),
                 () -> !links.peers().isEmpty());
         Router router = new Router(retainedStore, routes, localRoutes, new Forwarder(links, metrics));
-        this.services = new Services(vertx, config, router, metrics, links,
-                new ClientRegistry(member.hazelcast().getMap(ClientRegistry.MAP), links.localNode(),
-                        () -> !links.peers().isEmpty()),
-                member.hazelcast());
+        this.clients = new ClientRegistry(member.hazelcast().getMap(ClientRegistry.MAP), links.localNode(),
+                () -> !links.peers().isEmpty());
+        this.services = new Services(vertx, config, router, metrics, links, clients, member.hazelcast(),
+                durability == null ? null : durability.commit());
         // Tombstones and expired retained messages are kept for a bounded time only (ADR 0009).
         vertx.setPeriodic(RETAINED_PRUNE_INTERVAL_MS, t -> vertx.executeBlocking(() -> {
             retainedStore.prune();
@@ -228,6 +233,8 @@ public final class Broker {
                 : Future.succeededFuture(null);
         http.compose(server -> links.listen(effective.clusterBindHost(), effective.clusterLinkPort())
                 .compose(linkPort -> vertx.executeBlocking(() -> {
+                    // The store first: one that cannot be used stops the start before the node joins.
+                    Durability durability = Durability.open(effective.persistence(), registry);
                     // A single node is a one-member cluster (ADR 0003).
                     ClusterMember member = ClusterMember.start(new ClusterSettings(effective.clusterName(),
                             effective.clusterBindHost(), effective.clusterPort(), effective.clusterMemberList(),
@@ -236,8 +243,9 @@ public final class Broker {
                                     LinkMembership.LINK_PORT, String.valueOf(linkPort))),
                             ReplicatedRetainedStore::configure);
                     return new Broker(vertx, effective, new Monitoring(metrics, runtime, readiness, server), member,
-                            links);
+                            links, durability);
                 })))
+                .compose(broker -> broker.recover().map(broker))
                 .onComplete(ar -> {
                     if (ar.succeeded()) {
                         deployListeners(ar.result(), result);
@@ -394,8 +402,20 @@ public final class Broker {
         monitoring.readiness().leaving();
         watchedFiles.close();
         return links.close().eventually(() -> vertx.close()).andThen(r -> {
+            if (durability != null) {
+                durability.close(); // what the sessions wrote last is on disk before the process ends
+            }
             member.close();
             monitoring.runtime().close();
         });
+    }
+
+    /** The sessions of the store, adopted before the listeners open (readiness stays 503 meanwhile). */
+    private Future<Void> recover() {
+        if (durability == null) {
+            return Future.succeededFuture();
+        }
+        return io.starling.session.SessionRecovery.recover(services, clients, durability.store(), links.localNode())
+                .mapEmpty();
     }
 }

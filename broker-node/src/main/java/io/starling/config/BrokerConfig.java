@@ -40,7 +40,18 @@ public record BrokerConfig(
         String authAclFile,
         Jwt authJwt,
         Http authHttp,
-        Limits limits) {
+        Limits limits,
+        Persistence persistence) {
+
+    /**
+     * persistence.*: the node's durable store (docs/adr/0016). {@code mode} is none, interval or
+     * sync, already resolved (persistence.dir alone means interval).
+     */
+    public record Persistence(String mode, String dir, int intervalMillis, int batchRecords) {
+        public boolean enabled() {
+            return !"none".equals(mode);
+        }
+    }
 
     /** auth.http.*: the HTTP hook asked per CONNECT and per first use of a topic; each URL off while empty. */
     public record Http(String authenticateUrl, String authorizeUrl, int timeoutMillis, int cacheSeconds, boolean failClosed) {
@@ -211,6 +222,15 @@ public record BrokerConfig(
         key("auth.allow-anonymous", false, 0, 0,
                 "with a password file, also allow clients that give no username; without one, allow anonymous "
                         + "clients on a non-loopback listener");
+        choice("persistence.mode", "", "how durable sessions and their queued QoS 1/2 messages are across a restart of "
+                + "every node: none (memory and the other nodes' backups only), interval (written at once, synced to "
+                + "disk every persistence.interval-ms), sync (PUBACK/PUBREC/SUBACK only once on disk); empty: interval "
+                + "when persistence.dir is set, none otherwise", "", "none", "interval", "sync");
+        key("persistence.dir", "", 0, 0, "directory of the node's store (RocksDB); each node needs its own");
+        key("persistence.interval-ms", 1000, 1, 3_600_000, "with persistence.mode interval, milliseconds between syncs "
+                + "of the store to disk: what a crash of the machine may lose");
+        key("persistence.batch-records", 1000, 1, 1_000_000, "changes written to the store in one batch (one sync with "
+                + "persistence.mode sync) at most");
         key("limits.max-connections", 0, 0, Integer.MAX_VALUE,
                 "connections this node holds at once over all listeners (0: no limit)");
         key("limits.connect-rate", 0, 0, 1_000_000,
@@ -289,6 +309,7 @@ public record BrokerConfig(
                 maxKeepAliveSeconds, connectTimeoutSeconds, receiveMaximum, maxInflight, maxQueuedMessages,
                 failoverGraceSeconds, maxQueuedBytes, maxSessionExpirySeconds, topicAliasMaximum, sysIntervalSeconds, clusterName, clusterBindHost,
                 clusterPort, clusterMembers, clusterKubernetesServiceDns, clusterBackupCount, clusterLinkPort,
-                clusterLinkTls, metricsEnabled, metricsHost, metricsPort, authPasswordFile, authAllowAnonymous, authAclFile, authJwt, authHttp, limits);
+                clusterLinkTls, metricsEnabled, metricsHost, metricsPort, authPasswordFile, authAllowAnonymous, authAclFile, authJwt, authHttp, limits,
+                persistence);
     }
 }

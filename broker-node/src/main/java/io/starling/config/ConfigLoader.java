@@ -111,7 +111,12 @@ public final class ConfigLoader {
                         ((Long) v.get("limits.connect-rate")).intValue(),
                         ((Long) v.get("limits.max-topic-length")).intValue(),
                         ((Long) v.get("limits.max-topic-levels")).intValue(),
-                        ((Long) v.get("limits.max-subscriptions-per-client")).intValue()));
+                        ((Long) v.get("limits.max-subscriptions-per-client")).intValue()),
+                persistence(v));
+        if (config.persistence().enabled() && config.persistence().dir().isBlank()) {
+            throw new ConfigException("persistence.mode " + config.persistence().mode() + " needs persistence.dir: "
+                    + "the directory of this node's store");
+        }
         if (!config.clusterKubernetesServiceDns().isEmpty() && !config.clusterMemberList().isEmpty()) {
             throw new ConfigException("cluster.members and cluster.kubernetes-service-dns are both set: "
                     + "choose one way for members to find each other");
@@ -189,6 +194,16 @@ public final class ConfigLoader {
                     + ", not " + n);
         }
         return n;
+    }
+
+    private static BrokerConfig.Persistence persistence(Map<String, Object> v) {
+        String dir = ((String) v.get("persistence.dir")).trim();
+        String mode = (String) v.get("persistence.mode");
+        if (mode.isEmpty()) {
+            mode = dir.isEmpty() ? "none" : "interval"; // a directory alone asks for a store
+        }
+        return new BrokerConfig.Persistence(mode, dir, ((Long) v.get("persistence.interval-ms")).intValue(),
+                ((Long) v.get("persistence.batch-records")).intValue());
     }
 
     static boolean isLoopback(String host) {

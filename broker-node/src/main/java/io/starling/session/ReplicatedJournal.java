@@ -59,6 +59,11 @@ final class ReplicatedJournal implements SessionJournal {
         }
     }
 
+    /** The claim epoch a version was written under. */
+    static long epochOf(long version) {
+        return version >>> COUNTER_BITS;
+    }
+
     private long nextVersion() {
         return (epoch << COUNTER_BITS) | ++counter;
     }
@@ -119,6 +124,18 @@ final class ReplicatedJournal implements SessionJournal {
         return both(store.active() ? store.removeSessionAsync(clientId, v) : null,
                 List.of(Change.remove(Family.SESSIONS, JournalKeys.session(clientId), v),
                         Change.removeRange(Family.ENTRIES, JournalKeys.entriesStart(clientId), JournalKeys.entriesEnd(clientId))));
+    }
+
+    /**
+     * The session left this node (handed over, pushed on a leave, yielded after a partition): this
+     * node's disk copy goes, so that a restart of this node cannot bring an old copy back; the
+     * replicated store is the new owner's to write.
+     */
+    void leftThisNode() {
+        if (disk != null) {
+            track(disk.submit(List.of(Change.remove(Family.SESSIONS, JournalKeys.session(clientId), nextVersion()),
+                    Change.removeRange(Family.ENTRIES, JournalKeys.entriesStart(clientId), JournalKeys.entriesEnd(clientId)))));
+        }
     }
 
     /** Completes when the replicated write (if any) and the disk write (if there is a disk) have. */

@@ -21,12 +21,21 @@ public final class Services {
     final io.starling.auth.Authorization authorization;
     /** The HTTP hook's topic checks, or null without auth.http.authorize-url. */
     final io.starling.auth.HttpAuthorization httpAuthorization;
+    /** The node's durable store's writer (docs/adr/0016), or null with persistence.mode none. */
+    final io.starling.persistence.GroupCommit disk;
     /** Set when the node starts leaving: new connections are refused. */
     volatile boolean leaving;
 
     public Services(Vertx vertx, BrokerConfig config, Router router, BrokerMetrics metrics, NodeLinks links,
                     ClientRegistry clients, com.hazelcast.core.HazelcastInstance hazelcast) {
+        this(vertx, config, router, metrics, links, clients, hazelcast, null);
+    }
+
+    public Services(Vertx vertx, BrokerConfig config, Router router, BrokerMetrics metrics, NodeLinks links,
+                    ClientRegistry clients, com.hazelcast.core.HazelcastInstance hazelcast,
+                    io.starling.persistence.GroupCommit disk) {
         this.vertx = vertx;
+        this.disk = disk;
         this.config = config;
         this.router = router;
         this.metrics = metrics;

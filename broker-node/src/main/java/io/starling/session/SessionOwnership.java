@@ -278,6 +278,7 @@ final class SessionOwnership {
     }
 
     private void startRelaying(String toNode, SessionState state) {
+        ref.journal().leftThisNode();
         movedSubscriptions = state.subscriptions();
         ref.session = null;
         ref.dead = true;
@@ -542,6 +543,7 @@ final class SessionOwnership {
         for (Subscription sub : state.subscriptions()) {
             services.router.unsubscribeMoved(ref, sub.filter());
         }
+        ref.journal().leftThisNode();
         ref.session = null;
         ref.dead = true;
         services.registry.remove(clientId(), ref);

@@ -59,7 +59,7 @@ final class SessionRef implements Subscriber, Mailbox.Handler, Session.Host {
         this.backlog = new SubscriberBacklog(mailbox, services.config.maxQueuedMessages());
         this.timers = new SessionTimers(this, services);
         this.ownership = new SessionOwnership(this);
-        this.journal = new ReplicatedJournal(clientId, services.store);
+        this.journal = new ReplicatedJournal(clientId, services.store, services.disk);
     }
 
     @Override

@@ -50,6 +50,20 @@ class ConfigLoaderTest {
         assertEquals(10, c.sysIntervalSeconds());
     }
 
+    /** Mosquitto's default (no persistence) without configuration; a directory alone asks for interval. */
+    @Test
+    void persistenceIsOffByDefaultAndADirectoryAloneMeansInterval() {
+        assertEquals(new BrokerConfig.Persistence("none", "", 1000, 1000), ConfigLoader.load(null, Map.of()).persistence());
+        assertEquals("interval", ConfigLoader.load(null, Map.of("STARLING_PERSISTENCE_DIR", "/data/store")).persistence().mode());
+        BrokerConfig.Persistence sync = ConfigLoader.load(null, Map.of("STARLING_PERSISTENCE_DIR", "/data/store",
+                "STARLING_PERSISTENCE_MODE", "sync", "STARLING_PERSISTENCE_INTERVAL_MS", "50")).persistence();
+        assertEquals(new BrokerConfig.Persistence("sync", "/data/store", 50, 1000), sync);
+        ConfigException e = assertThrows(ConfigException.class,
+                () -> ConfigLoader.load(null, Map.of("STARLING_PERSISTENCE_MODE", "sync")));
+        assertTrue(e.getMessage().contains("persistence.dir"), e.getMessage());
+        assertThrows(ConfigException.class, () -> ConfigLoader.load(null, Map.of("STARLING_PERSISTENCE_MODE", "fsync")));
+    }
+
     @Test
     void nestedYamlIsRead() throws Exception {
         BrokerConfig c = ConfigLoader.load(yaml("listener:\n  port: 1884\nmqtt:\n  max-queued-messages: 5000\n"), Map.of());

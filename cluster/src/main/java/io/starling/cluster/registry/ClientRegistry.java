@@ -251,6 +251,18 @@ public final class ClientRegistry {
         }
     }
 
+    /**
+     * A session recovered from this node's durable store at start-up: it is registered to the
+     * incarnation that wrote it, {@code formerNode}, with the epoch of its last claim, unless a
+     * claim exists already (another node recovered or took it newer), so that the dead-node
+     * adoption takes it over as from any node that died, and every later claim of the identifier
+     * ranks above the recovered changes. Blocking.
+     */
+    public void recovered(String clientId, String formerNode, long epoch) {
+        owners.executeOnKey(clientId, new ClaimIfAbsentProcessor(formerNode, epoch));
+        localClaims.merge(clientId, epoch, Math::max);
+    }
+
     /** The owner node of each of {@code clientIds} that has one. Blocking. */
     public java.util.Map<String, String> ownersOf(java.util.Set<String> clientIds) {
         java.util.Map<String, String> out = new java.util.HashMap<>();
