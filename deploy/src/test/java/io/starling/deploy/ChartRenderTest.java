@@ -327,6 +327,14 @@ class ChartRenderTest {
         assertEquals(List.of("--config", "/etc/starling/config/starling.yaml"), c.getArgs());
         assertEquals(set.equals("five-replicas"), sts.getSpec().getVolumeClaimTemplates() != null
                 && sts.getSpec().getVolumeClaimTemplates().size() == 1, "a claim per pod only with persistence on");
+        String storeDir = c.getEnv().stream().filter(e -> e.getName().equals("STARLING_PERSISTENCE_DIR")).findFirst()
+                .map(io.fabric8.kubernetes.api.model.EnvVar::getValue).orElse(null);
+        if (set.equals("five-replicas")) {
+            String mount = c.getVolumeMounts().stream().filter(m -> m.getName().equals("data")).findFirst().orElseThrow().getMountPath();
+            assertEquals(mount + "/store", storeDir, "the store lives on the pod's own volume");
+        } else {
+            assertEquals(null, storeDir, "no store without a volume");
+        }
     }
 
     @ParameterizedTest
