@@ -59,15 +59,32 @@ final class DeadNodeAdoption {
     Future<Void> nodeLeft(String node) {
         departed.put(node, System.nanoTime());
         services.vertx.setTimer(DEPARTED_MS, t -> departed.remove(node));
+        String self = services.transfer.localNode();
+        return adopt(node, () -> {
+            Set<String> members = new HashSet<>(services.transfer.peers());
+            members.add(self);
+            Set<String> gone = new HashSet<>(departed.keySet());
+            gone.removeAll(members); // a node back after a healed partition owns its sessions again
+            return new Round(gone, services.transfer.ownedByAny(gone), members);
+        });
+    }
+
+    /**
+     * This node's previous incarnation, whose sessions its store brought back (SessionRecovery):
+     * this node adopts all of them itself. The other members know nothing of that incarnation, so
+     * a share of them would be adopted by nobody; whoever's clients connect elsewhere take their
+     * sessions over from here as from any live owner.
+     */
+    Future<Void> recoveredFrom(String formerNode) {
+        String self = services.transfer.localNode();
+        return adopt(formerNode, () -> new Round(Set.of(formerNode), services.transfer.ownedByAny(Set.of(formerNode)),
+                Set.of(self)));
+    }
+
+    private Future<Void> adopt(String node, java.util.concurrent.Callable<Round> roundOf) {
         long start = System.nanoTime();
         String self = services.transfer.localNode();
-        return services.vertx.executeBlocking(() -> {
-                    Set<String> members = new HashSet<>(services.transfer.peers());
-                    members.add(self);
-                    Set<String> gone = new HashSet<>(departed.keySet());
-                    gone.removeAll(members); // a node back after a healed partition owns its sessions again
-                    return new Round(gone, services.transfer.ownedByAny(gone), members);
-                }, false)
+        return services.vertx.executeBlocking(roundOf, false)
                 .compose(round -> {
                     List<Future<Void>> adopted = new ArrayList<>();
                     int[] mine = {0};

@@ -21,8 +21,8 @@ import org.slf4j.LoggerFactory;
  * A restart is recovered as the death of the node's previous incarnation: its records go into the
  * shared session store through the same versioned writes as the journal's (the newest version wins,
  * whichever node brings it), its client ids are registered to that incarnation with the epoch of
- * their last claim, and the dead-node adoption takes them over (docs/adr/0010): routed, their
- * timers and wills started, shared among the members. One code path for a failure and a restart.
+ * their last claim, and the dead-node adoption takes them over (docs/adr/0010) onto this node:
+ * routed, their timers and wills started. One code path for a failure and a restart.
  */
 public final class SessionRecovery {
     private static final Logger log = LoggerFactory.getLogger(SessionRecovery.class);
@@ -46,7 +46,7 @@ public final class SessionRecovery {
             String localNode) {
         return services.vertx.executeBlocking(() -> load(services, clients, store, localNode), false)
                 .compose(r -> r.sessions() == 0 ? Future.succeededFuture(r)
-                        : services.registry.nodeLeft(r.formerNode()).map(v -> r))
+                        : services.registry.recoveredFrom(r.formerNode()).map(v -> r))
                 .onSuccess(r -> {
                     if (r.sessions() > 0) {
                         log.info("store: {} sessions with {} queued or in-flight messages recovered from {} (written by "

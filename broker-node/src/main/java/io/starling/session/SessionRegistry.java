@@ -77,6 +77,11 @@ public final class SessionRegistry {
         }
     }
 
+    /** The store brought back the sessions of this node's previous incarnation: see {@link DeadNodeAdoption#recoveredFrom}. */
+    Future<Void> recoveredFrom(String formerNode) {
+        return adoption.recoveredFrom(formerNode);
+    }
+
     /** A node left without handing its sessions over (it died): see {@link DeadNodeAdoption#nodeLeft}. */
     public Future<Void> nodeLeft(String node) {
         return adoption.nodeLeft(node);

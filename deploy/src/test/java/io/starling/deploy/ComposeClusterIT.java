@@ -50,7 +50,8 @@ class ComposeClusterIT {
         int prometheus = freePort();
         env.put("STARLING_MQTT_PORT", String.valueOf(mqtt));
         env.put("STARLING_PROMETHEUS_PORT", String.valueOf(prometheus));
-        env.put("STARLING_HAPROXY_STATS_PORT", String.valueOf(freePort()));
+        int stats = freePort();
+        env.put("STARLING_HAPROXY_STATS_PORT", String.valueOf(stats));
         env.put("STARLING_GRAFANA_PORT", String.valueOf(freePort()));
         List<String> services = new ArrayList<>(NODES);
         services.addAll(List.of("haproxy", "prometheus"));
@@ -61,13 +62,15 @@ class ComposeClusterIT {
 
             // Through HAProxy (PROXY v2 to the nodes, leastconn): the second connection lands on
             // another node than the first, so the message crosses the cluster.
+            // Clients only once HAProxy routes to all three (before, the first ready node took them all).
+            awaitPrometheus(prometheus, "starling_cluster_members", r -> r.size() == NODES.size()
+                    && all(r, v -> v == NODES.size()), "every node scraped, each in a cluster of three");
+            awaitHaproxyUp(stats);
             String uri = "tcp://127.0.0.1:" + mqtt;
             BlockingQueue<String> got = new ArrayBlockingQueue<>(10);
             MqttClient sub = awaitConnected(uri, "compose-sub");
             MqttClient pub = awaitConnected(uri, "compose-pub");
             try {
-                awaitPrometheus(prometheus, "starling_cluster_members", r -> r.size() == NODES.size()
-                        && all(r, v -> v == NODES.size()), "every node scraped, each in a cluster of three");
                 sub.subscribe("compose/#", 1, (t, m) -> got.add(t + "=" + new String(m.getPayload(), StandardCharsets.UTF_8)));
                 pub.publish("compose/hello", "through haproxy".getBytes(StandardCharsets.UTF_8), 1, false);
                 assertEquals("compose/hello=through haproxy", got.poll(15, TimeUnit.SECONDS));
@@ -110,6 +113,26 @@ class ComposeClusterIT {
         } finally {
             down(project, env);
         }
+    }
+
+    /** Waits until HAProxy's stats (CSV) mark every node's server UP. */
+    private static void awaitHaproxyUp(int statsPort) throws Exception {
+        long deadline = System.currentTimeMillis() + 60_000;
+        String last = "";
+        while (System.currentTimeMillis() < deadline) {
+            try {
+                last = SingleNodeContainerIT.get("http://127.0.0.1:" + statsPort + "/stats;csv");
+                String csv = last;
+                if (NODES.stream().allMatch(n -> csv.lines().anyMatch(l -> l.startsWith("starling," + n + ",")
+                        && l.contains(",UP,")))) {
+                    return;
+                }
+            } catch (Exception | AssertionError e) {
+                last = e.toString(); // HAProxy still starting
+            }
+            Thread.sleep(500);
+        }
+        throw new AssertionError("HAProxy did not mark every node UP within 60 s:\n" + last);
     }
 
     private static MqttClient awaitConnected(String uri, String id) throws Exception {
