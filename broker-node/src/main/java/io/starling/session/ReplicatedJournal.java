@@ -81,7 +81,7 @@ final class ReplicatedJournal implements SessionJournal {
         long v = nextVersion();
         byte[] record = meta.encode();
         return both(store.active() ? store.writeRecord(clientId, v, record) : null,
-                List.of(Change.put(Family.SESSIONS, JournalKeys.session(clientId), v, record)));
+                () -> List.of(Change.put(Family.SESSIONS, JournalKeys.session(clientId), v, record)));
     }
 
     @Override
@@ -110,9 +110,10 @@ final class ReplicatedJournal implements SessionJournal {
             return Future.succeededFuture();
         }
         long v = nextVersion();
-        byte[] key = JournalKeys.entry(clientId, seq);
-        return both(store.active() ? store.writeEntry(clientId, seq, v, value, completedId) : null,
-                List.of(value == null ? Change.remove(Family.ENTRIES, key, v) : Change.put(Family.ENTRIES, key, v, value)));
+        return both(store.active() ? store.writeEntry(clientId, seq, v, value, completedId) : null, () -> {
+            byte[] key = JournalKeys.entry(clientId, seq);
+            return List.of(value == null ? Change.remove(Family.ENTRIES, key, v) : Change.put(Family.ENTRIES, key, v, value));
+        });
     }
 
     @Override
@@ -122,7 +123,7 @@ final class ReplicatedJournal implements SessionJournal {
         }
         long v = nextVersion();
         return both(store.active() ? store.removeSessionAsync(clientId, v) : null,
-                List.of(Change.remove(Family.SESSIONS, JournalKeys.session(clientId), v),
+                () -> List.of(Change.remove(Family.SESSIONS, JournalKeys.session(clientId), v),
                         Change.removeRange(Family.ENTRIES, JournalKeys.entriesStart(clientId), JournalKeys.entriesEnd(clientId))));
     }
 
@@ -138,12 +139,16 @@ final class ReplicatedJournal implements SessionJournal {
         }
     }
 
-    /** Completes when the replicated write (if any) and the disk write (if there is a disk) have. */
-    private Future<Void> both(CompletionStage<?> replicated, List<Change> onDisk) {
+    /**
+     * Completes when the replicated write (if any) and the disk write (if there is a disk) have;
+     * the disk's changes are made only when there is one (the publish path of a node without).
+     */
+    private Future<Void> both(CompletionStage<?> replicated, java.util.function.Supplier<List<Change>> onDisk) {
         if (disk == null) {
-            return track(replicated);
+            // The last peer may have gone between active() and the write's own check: nothing to write then.
+            return replicated == null ? Future.succeededFuture() : track(replicated);
         }
-        CompletionStage<?> written = disk.submit(onDisk);
+        CompletionStage<?> written = disk.submit(onDisk.get());
         return track(replicated == null ? written : replicated.thenCombine(written, (a, b) -> null));
     }
 

@@ -6,13 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Random;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -86,10 +84,7 @@ class PersistenceIT {
         Map<String, String> env = env(mode, port);
         List<String> acknowledged = new ArrayList<>();
         try (JarProcess node = startNode(env)) {
-            MqttClient sub = connect(port, "durable-sub", false);
-            sub.subscribe("dur/#", 2);
-            sub.disconnect();
-            sub.close();
+            subscribeAndGo(port, "durable-sub", "dur/#", 2);
             // The publisher goes on until the node is killed under it: what it had acknowledged counts.
             MqttClient pub = connect(port, "durable-pub", true);
             AtomicInteger sent = new AtomicInteger();
@@ -140,9 +135,7 @@ class PersistenceIT {
                 public void deliveryComplete(org.eclipse.paho.client.mqttv3.IMqttDeliveryToken token) {
                 }
             });
-            MqttConnectOptions o = new MqttConnectOptions();
-            o.setCleanSession(false);
-            IMqttToken t = sub.connectWithResult(o);
+            IMqttToken t = sub.connectWithResult(resume());
             assertTrue(t.getSessionPresent(), "the persistent session came back from the store");
             List<String> received = new ArrayList<>();
             long until = System.currentTimeMillis() + 60_000;
@@ -174,22 +167,31 @@ class PersistenceIT {
         }
     }
 
+    /** A persistent session subscribed, then offline: what it is sent meanwhile queues for it. */
+    private static void subscribeAndGo(int port, String id, String filter, int qos) throws MqttException {
+        MqttClient sub = connect(port, id, false);
+        sub.subscribe(filter, qos);
+        sub.disconnect();
+        sub.close();
+    }
+
+    private static MqttConnectOptions resume() {
+        MqttConnectOptions o = new MqttConnectOptions();
+        o.setCleanSession(false);
+        return o;
+    }
+
     @Test
     void withoutAStoreTheSameRestartLosesTheSession() throws Exception {
         int port = JarProcess.freeLoopbackPort();
         Map<String, String> env = env("none", port);
         try (JarProcess node = startNode(env)) {
-            MqttClient sub = connect(port, "volatile-sub", false);
-            sub.subscribe("vol/#", 1);
-            sub.disconnect();
-            sub.close();
+            subscribeAndGo(port, "volatile-sub", "vol/#", 1);
             node.kill();
         }
         try (JarProcess node = startNode(env)) {
             MqttClient sub = new MqttClient("tcp://127.0.0.1:" + port, "volatile-sub", new MemoryPersistence());
-            MqttConnectOptions o = new MqttConnectOptions();
-            o.setCleanSession(false);
-            assertFalse(sub.connectWithResult(o).getSessionPresent(), "persistence.mode none keeps nothing");
+            assertFalse(sub.connectWithResult(resume()).getSessionPresent(), "persistence.mode none keeps nothing");
             sub.disconnect();
             sub.close();
         }
@@ -200,9 +202,7 @@ class PersistenceIT {
         int port = JarProcess.freeLoopbackPort();
         Map<String, String> env = env("sync", port);
         try (JarProcess node = startNode(env)) {
-            MqttClient sub = connect(port, "damaged-sub", false);
-            sub.subscribe("dmg/#", 1);
-            sub.disconnect();
+            subscribeAndGo(port, "damaged-sub", "dmg/#", 1);
             MqttClient pub = connect(port, "damaged-pub", true);
             byte[] payload = new byte[512];
             for (int i = 0; i < 2000; i++) {
@@ -212,17 +212,7 @@ class PersistenceIT {
             node.stop(60); // SIGTERM: the store is flushed into table files on close
         }
         Path store = tmp.resolve("store");
-        Path sst;
-        try (var files = Files.list(store)) {
-            sst = files.filter(p -> p.toString().endsWith(".sst")).max((a, b) -> Long.compare(a.toFile().length(),
-                    b.toFile().length())).orElseThrow(() -> new AssertionError("no table file in " + store));
-        }
-        byte[] bytes = Files.readAllBytes(sst);
-        Random r = new Random(7);
-        for (int i = 0; i < 256; i++) {
-            bytes[bytes.length / 8 + r.nextInt(bytes.length / 2)] ^= (byte) 0xff;
-        }
-        Files.write(sst, bytes);
+        io.starling.persistence.StoreDamage.flipBytesInLargestTable(store, 7, 256);
         try (JarProcess node = JarProcess.start(env)) {
             int code = node.exitCode(60);
             assertNotEquals(0, code, "a node started on a damaged store:\n" + node.output());

@@ -8,11 +8,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.rocksdb.ColumnFamilyDescriptor;
@@ -111,17 +109,7 @@ class DurableStoreTest {
             s.write(many, true, 0);
         }
         // Closing flushed the memtable to a table file; flip bytes in the middle of its data blocks.
-        Path sst;
-        try (var files = Files.list(dir)) {
-            sst = files.filter(p -> p.toString().endsWith(".sst")).max((a, c) -> Long.compare(a.toFile().length(),
-                    c.toFile().length())).orElseThrow(() -> new AssertionError("no table file in " + dir));
-        }
-        byte[] bytes = Files.readAllBytes(sst);
-        Random r = new Random(1);
-        for (int i = 0; i < 64; i++) {
-            bytes[bytes.length / 4 + r.nextInt(bytes.length / 4)] ^= (byte) 0xff;
-        }
-        Files.write(sst, bytes);
+        StoreDamage.flipBytesInLargestTable(dir, 1, 64);
         StoreException e = assertThrows(StoreException.class, () -> {
             try (DurableStore s = DurableStore.open(dir)) {
                 s.scan(Family.SESSIONS, (k, v) -> { });
